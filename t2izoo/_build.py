@@ -1,0 +1,175 @@
+"""`build()`: preset or config + overrides -> checked config -> pipeline (-> weights)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter
+
+from ._config import ComponentConfig, ComponentRef, PipelineConfig, apply_overrides
+from ._ports import check_connection
+from ._registry import _loaded_registry
+
+if TYPE_CHECKING:
+    from .interfaces import Component
+    from .pipeline import Text2ImagePipeline
+
+__all__ = ["build", "build_config", "create_component", "check_ports", "resolve_component_config"]
+
+_KIND_BASES = {
+    "encoder": "Encoder",
+    "fusion": "Fusion",
+    "generator": "Generator",
+    "refiner": "Refiner",
+    "evaluator": "Evaluator",
+}
+
+
+def resolve_component_config(kind: str, spec: str | Mapping[str, Any] | ComponentConfig) -> ComponentConfig:
+    """Validate a component given by name, mapping or config into its registered config class."""
+    return TypeAdapter(ComponentRef(kind)).validate_python(spec)
+
+
+def create_component(kind: str, spec: str | Mapping[str, Any] | ComponentConfig, **context: Any) -> Component:
+    """Construct one registered component from a name, a mapping or a config.
+
+    ``context`` carries values the component cannot know from its own config (a fusion block's
+    ``channels`` and text widths, given by the generator that owns it).
+
+    Example:
+        >>> import t2izoo
+        >>> fusion = t2izoo.create_component("fusion", "sentence-concat", channels=8, sentence_dim=16)
+        >>> fusion.out_channels
+        8
+    """
+    from . import interfaces
+
+    config = resolve_component_config(kind, spec)
+    entry = _loaded_registry().get(kind, config.name)
+    module = entry.load_factory()(config, **context)
+    base = getattr(interfaces, _KIND_BASES[kind])
+    if not isinstance(module, base):
+        raise TypeError(
+            f"{kind} '{entry.name}' (plugin '{entry.plugin}') built a {type(module).__name__}, "
+            f"which is not a t2izoo.{base.__name__}"
+        )
+    return module
+
+
+def _label(slot: str, cfg: ComponentConfig) -> str:
+    return f"{slot} '{cfg.name}'"
+
+
+def check_ports(config: PipelineConfig) -> None:
+    """Raise `PortMismatchError` when two connected components disagree on a port.
+
+    Connections: encoder -> generator (and every component nested in the generator),
+    encoder -> refiner, generator -> refiner.
+    """
+    enc, gen, ref = config.encoder, config.generator, config.refiner
+    enc_ports = enc.ports()
+    check_connection(_label("encoder", enc), enc_ports, _label("generator", gen), gen.ports())
+    for path, child in config.components().items():
+        if path.startswith("generator."):
+            check_connection(_label("encoder", enc), enc_ports, _label(path, child), child.ports())
+    if ref is not None:
+        ref_ports = ref.ports()
+        check_connection(_label("encoder", enc), enc_ports, _label("refiner", ref), ref_ports)
+        check_connection(_label("generator", gen), gen.ports(), _label("refiner", ref), ref_ports)
+
+
+def _base_dict(name_or_config: str | Path | Mapping[str, Any] | PipelineConfig) -> dict[str, Any]:
+    from ._cards import load_card
+
+    if isinstance(name_or_config, PipelineConfig):
+        return name_or_config.to_dict()
+    if isinstance(name_or_config, Mapping):
+        return dict(name_or_config)
+    text = str(name_or_config)
+    path = Path(text)
+    if path.is_dir() and (path / "pipeline.json").is_file():
+        return PipelineConfig.from_file(path / "pipeline.json").to_dict()
+    if path.suffix in (".json", ".yaml", ".yml") and path.is_file():
+        return PipelineConfig.from_file(path).to_dict()
+    card = load_card(text)
+    data = dict(card.config)
+    data.setdefault("preset", card.preset)
+    return data
+
+
+def build_config(
+    name_or_config: str | Path | Mapping[str, Any] | PipelineConfig,
+    overrides: Mapping[str, Any] | None = None,
+    **kw_overrides: Any,
+) -> PipelineConfig:
+    """Resolve a preset/config and overrides into a validated, port-checked `PipelineConfig`.
+
+    Example:
+        >>> import t2izoo
+        >>> cfg = t2izoo.build_config("shapes-tiny", {"generator.ngf": 16}, refiner=None)
+        >>> cfg.generator.ngf, cfg.refiner
+        (16, None)
+    """
+    data = _base_dict(name_or_config)
+    merged = {**(overrides or {}), **kw_overrides}
+    if merged:
+        data = apply_overrides(data, merged)
+    config = PipelineConfig.model_validate(data)
+    check_ports(config)
+    return config
+
+
+def build(
+    name_or_config: str | Path | Mapping[str, Any] | PipelineConfig,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    pretrained: bool | str | Path | None = None,
+    device: Any = None,
+    dtype: Any = None,
+    **kw_overrides: Any,
+) -> Text2ImagePipeline:
+    """Build a pipeline from a preset name, a config file, a model directory or a config.
+
+    Args:
+        name_or_config: a preset (``"shapes-tiny"``), a ``.json``/``.yaml`` config, a directory
+            written by ``save_pretrained`` or a `PipelineConfig`/mapping.
+        overrides: dotted-path overrides, ``{"generator.ngf": 64}``.
+        pretrained: ``None``/``False`` for fresh weights; a directory from ``save_pretrained``
+            (loaded with strict key matching); ``True`` for the weights named in the preset's card.
+        device, dtype: where to put the pipeline.
+        **kw_overrides: slot swaps such as ``encoder="clip"`` or ``refiner=None``.
+
+    Raises:
+        pydantic.ValidationError: a bad config, with the full field path.
+        PortMismatchError: two components disagree (raised before any weights load).
+
+    Example:
+        >>> import t2izoo
+        >>> pipe = t2izoo.build("shapes-tiny", refiner=None)
+        >>> out = pipe(["a red circle"], seed=0)
+        >>> out.tensors.shape[-1]
+        64
+    """
+    from .pipeline import Text2ImagePipeline
+
+    if pretrained is not None and pretrained is not False and pretrained is not True:
+        directory = Path(pretrained)
+        if not overrides and not kw_overrides and isinstance(name_or_config, str):
+            # the directory's own config is authoritative; the preset name only labels it
+            config = build_config(directory)
+        else:
+            config = build_config(name_or_config, overrides, **kw_overrides)
+        pipe = Text2ImagePipeline.from_config(config)
+        pipe.load_pretrained_weights(directory, strict=True)
+    else:
+        config = build_config(name_or_config, overrides, **kw_overrides)
+        pipe = Text2ImagePipeline.from_config(config)
+        if pretrained is True:
+            from ._hub import download_preset_weights
+
+            pipe.load_pretrained_weights(download_preset_weights(config.preset or str(name_or_config)), strict=True)
+    if device is not None or dtype is not None:
+        pipe = pipe.to(device=device, dtype=dtype)
+    return pipe.eval()
