@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from ._config import ComponentConfig, ComponentRef, PipelineConfig, apply_overrides
+from ._config import ComponentConfig, PipelineConfig, apply_overrides, component_type
 from ._ports import check_connection
 from ._registry import _loaded_registry
 
@@ -29,7 +30,12 @@ _KIND_BASES = {
 
 def resolve_component_config(kind: str, spec: str | Mapping[str, Any] | ComponentConfig) -> ComponentConfig:
     """Validate a component given by name, mapping or config into its registered config class."""
-    return TypeAdapter(ComponentRef(kind)).validate_python(spec)
+    return _adapter(kind).validate_python(spec)
+
+
+@cache
+def _adapter(kind: str) -> TypeAdapter:
+    return TypeAdapter(component_type(kind))
 
 
 def create_component(kind: str, spec: str | Mapping[str, Any] | ComponentConfig, **context: Any) -> Component:

@@ -101,6 +101,11 @@ def _resolver(kind: str):
     return resolve
 
 
+def component_type(kind: str) -> Any:
+    """The validating type of a component reference, for `pydantic.TypeAdapter`."""
+    return Annotated[SerializeAsAny[ComponentConfig], BeforeValidator(_resolver(kind))]
+
+
 def ComponentRef(kind: str) -> Any:  # noqa: N802 - used as a type
     """Type for a config field that names a component of ``kind``.
 
@@ -109,7 +114,10 @@ def ComponentRef(kind: str) -> Any:  # noqa: N802 - used as a type
         ...     name: str = "my-gen"
         ...     fusion: ComponentRef("fusion") = "sentence-concat"
     """
-    return Annotated[SerializeAsAny[ComponentConfig], BeforeValidator(_resolver(kind))]
+    # validate_default: a default given as a name ("sentence-concat") is resolved like any value
+    return Annotated[
+        SerializeAsAny[ComponentConfig], BeforeValidator(_resolver(kind)), Field(validate_default=True)
+    ]
 
 
 def OptionalComponentRef(kind: str) -> Any:  # noqa: N802 - used as a type
@@ -120,7 +128,9 @@ def OptionalComponentRef(kind: str) -> Any:  # noqa: N802 - used as a type
             return None
         return _resolve(kind, value)
 
-    return Annotated[SerializeAsAny[ComponentConfig] | None, BeforeValidator(resolve)]
+    return Annotated[
+        SerializeAsAny[ComponentConfig] | None, BeforeValidator(resolve), Field(validate_default=True)
+    ]
 
 
 class PipelineConfig(BaseModel):

@@ -56,6 +56,12 @@ class TinyConvGenerator(t2izoo.Generator):
         })
         self._width0 = widths[0]
 
+    def make_recipe(self, pipeline, **options):  # noqa: ANN001, ANN201 - see t2izoo.training.Recipe
+        """The training recipe: a conditional hinge GAN (`t2izoo_basic.recipe.TinyGANRecipe`)."""
+        from .recipe import TinyGANRecipe
+
+        return TinyGANRecipe(pipeline, **options)
+
     def sample_noise(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
         param = self.fc[0].weight
         device = generator.device if generator is not None else param.device
