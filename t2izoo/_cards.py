@@ -111,15 +111,11 @@ class ModelCard:
 
 def builtin_card_dir() -> Path:
     """Where the built-in cards live: inside the installed package, else the source checkout."""
-    from importlib import resources
-
-    try:
-        packaged = Path(str(resources.files("t2izoo.model_cards")))
-        if packaged.is_dir():
-            return packaged
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "model_cards"
+    package = Path(__file__).resolve().parent
+    packaged = package / "model_cards"  # wheel installs: t2izoo/model_cards/*.md
+    if packaged.is_dir() and any(packaged.glob("*.md")):
+        return packaged
+    return package.parent / "model_cards"  # source checkout / editable install
 
 
 @lru_cache(maxsize=1)

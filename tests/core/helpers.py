@@ -9,11 +9,13 @@ from pathlib import Path
 
 
 def run_python(code: str, *, env: dict[str, str] | None = None, path: list[Path] | None = None,
-               check: bool = True) -> subprocess.CompletedProcess:
+               check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     if path:
         full_env["PYTHONPATH"] = os.pathsep.join([*map(str, path), full_env.get("PYTHONPATH", "")])
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=300)
+    # cwd matters: `python -c` puts it first on sys.path, ahead of PYTHONPATH
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env,
+                          timeout=300, cwd=cwd)
     if check and proc.returncode != 0:
         raise AssertionError(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc

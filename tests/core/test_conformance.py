@@ -13,9 +13,9 @@ def test_component_conforms(kind, name):
 
 def test_the_kit_catches_a_nondeterministic_generator():
     import torch
+    from t2izoo_basic.generator import TinyConvGenerator
 
     import t2izoo
-    from t2izoo_basic.generator import TinyConvGenerator
 
     class Noisy(TinyConvGenerator):  # ignores the generator it is given
         def sample_noise(self, batch_size, generator=None):

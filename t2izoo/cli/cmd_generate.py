@@ -1,0 +1,74 @@
+"""`t2izoo generate MODEL "prompt" -o out.png`: images from a preset or a trained model directory."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="generate images from prompts")
+    p.add_argument("model", help="a preset name, or a directory written by save_pretrained / `t2izoo train`")
+    p.add_argument("prompts", nargs="*", help="one or more prompts")
+    p.add_argument("-o", "--out", default="out.png",
+                   help="output PNG; with several prompts/seeds and no --grid, files are numbered")
+    p.add_argument("--prompts-file", help="a text file with one prompt per line")
+    p.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds")
+    p.add_argument("--grid", action="store_true", help="write one captioned grid instead of separate files")
+    p.add_argument("--pretrained", default=None,
+                   help="weights: a model directory, or 'hub' for the card's published weights")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda when available)")
+    p.add_argument("--overrides", nargs="*", default=[], help="key=value config overrides")
+    p.set_defaults(func=run)
+
+
+def _prompts(args: argparse.Namespace) -> list[str]:
+    from pathlib import Path
+
+    prompts = list(args.prompts)
+    if args.prompts_file:
+        path = Path(args.prompts_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"--prompts-file {path} does not exist")
+        prompts += [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not prompts:
+        raise ValueError('give at least one prompt (positional, e.g. "a red circle", or --prompts-file)')
+    return prompts
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import torch
+
+    from t2izoo._build import build
+    from t2izoo._config import parse_cli_overrides
+    from t2izoo.visual import captioned_grid
+
+    prompts = _prompts(args)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = Path(args.model)
+    pretrained: object = args.pretrained
+    if pretrained == "hub":
+        pretrained = True
+    elif pretrained is None and model.is_dir():
+        pretrained = model
+    pipe = build(args.model, parse_cli_overrides(args.overrides), pretrained=pretrained, device=device)
+    images, captions = [], []
+    for seed in args.seed:
+        out = pipe(prompts, seed=seed)
+        images += out.images
+        captions += [f"{p} (seed {seed})" if len(args.seed) > 1 else p for p in prompts]
+    out_path = Path(args.out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if args.grid:
+        captioned_grid(images, captions).save(out_path)
+        print(f"wrote {out_path} ({len(images)} images)")
+    elif len(images) == 1:
+        images[0].save(out_path)
+        print(f"wrote {out_path}")
+    else:
+        for i, img in enumerate(images):
+            path = out_path.with_name(f"{out_path.stem}-{i:03d}{out_path.suffix}")
+            img.save(path)
+            print(f"wrote {path}  <- {captions[i]!r}")
+    return 0
