@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from t2izoo._build import build
     from t2izoo._config import parse_cli_overrides
-    from t2izoo.visual import captioned_grid
+    from t2izoo.data import caption_grid
 
     prompts = _prompts(args)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if args.grid:
-        captioned_grid(images, captions).save(out_path)
+        caption_grid(list(zip(images, captions)), columns=min(len(images), 4)).save(out_path)
         print(f"wrote {out_path} ({len(images)} images)")
     elif len(images) == 1:
         images[0].save(out_path)
