@@ -2,8 +2,8 @@
 
 Trains a preset (or a config file, or a saved model directory) with its recipe on a data set
 and writes checkpoints, samples, TensorBoard logs and the final model into DIR. Runs on one CPU,
-one GPU, or several processes (``accelerate launch -m t2izoo train ...`` or
-``torchrun --nproc_per_node 2 -m t2izoo train ...``).
+one GPU, or several processes (GPUs: ``accelerate launch --multi_gpu --num_processes 4 -m t2izoo
+train ...``; CPU: ``torchrun --nproc_per_node 2 -m t2izoo train ... --cpu``).
 
 Example:
     $ t2izoo train shapes-tiny --data shapes --steps 200 --out runs/tiny --batch-size 16

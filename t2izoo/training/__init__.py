@@ -1,0 +1,57 @@
+"""The training engine: recipes (what to optimise) driven by one Accelerate trainer (how).
+
+* `Recipe` / `SequentialRecipe` (`t2izoo.training.recipe`): the training logic of a pipeline.
+* `register_recipe` / `make_recipe` (`t2izoo.training.registry`): named recipes and lookup.
+* `Trainer` / `TrainConfig` (`t2izoo.training.trainer`): the loop, checkpoints, resume, logging.
+
+Importing this package does not import torch (plugins call `register_recipe` while loading);
+the torch-heavy names load on first use.
+
+Example:
+    >>> import t2izoo
+    >>> from t2izoo.training import Trainer, TrainConfig, make_recipe   # doctest: +SKIP
+    >>> pipe = t2izoo.build("shapes-tiny")                              # doctest: +SKIP
+    >>> Trainer(pipe, make_recipe(pipe), dataset, TrainConfig(steps=10, out="run")).fit()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .registry import RecipeEntry, get_recipe, list_recipes, make_recipe, register_recipe
+
+_LAZY = {
+    "Recipe": ".recipe",
+    "SequentialRecipe": ".recipe",
+    "frozen": ".recipe",
+    "has_trainable_parameters": ".recipe",
+    "Trainer": ".trainer",
+    "TrainConfig": ".trainer",
+    "TrainResult": ".trainer",
+    "find_checkpoints": ".checkpoint",
+    "latest_checkpoint": ".checkpoint",
+    "save_sample_grid": ".visualize",
+    "save_attention_maps": ".visualize",
+}
+
+__all__ = ["RecipeEntry", "get_recipe", "list_recipes", "make_recipe", "register_recipe", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 't2izoo.training' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .checkpoint import find_checkpoints, latest_checkpoint
+    from .recipe import Recipe, SequentialRecipe, frozen, has_trainable_parameters
+    from .trainer import TrainConfig, Trainer, TrainResult
+    from .visualize import save_attention_maps, save_sample_grid
