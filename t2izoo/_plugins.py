@@ -67,6 +67,11 @@ class T2IZooHookSpecs:
         """
 
 
+    @hookspec
+    def t2izoo_recipes(self) -> dict[str, str]:
+        """Return ``{name: "module:RecipeClass"}`` training recipes for `t2izoo train --recipe NAME`."""
+
+
 class PluginLoadError(RuntimeError):
     """A plugin failed and ``T2IZOO_STRICT_PLUGINS=1`` is set."""
 
