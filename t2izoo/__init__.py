@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._config import ComponentConfig, ComponentRef, OptionalComponentRef, PipelineConfig
+from ._lazy import lazy_exports
 from ._plugins import hookimpl, load_plugins, plugin_report, register_plugin
 from ._ports import PortMismatchError, Ports
 from ._registry import (
@@ -81,16 +82,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 't2izoo' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover

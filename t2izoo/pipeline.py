@@ -11,7 +11,6 @@ On disk (``save_pretrained``)::
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from torch import nn
 
 from ._build import check_ports, create_component
 from ._config import PipelineConfig
+from ._fs import replace_directory
 from .interfaces import Component, Encoder, Generator, Refiner
 from .types import PipelineOutput
 
@@ -154,14 +154,7 @@ class Text2ImagePipeline(nn.Module):
                 state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
                 save_file(_untie(state), str(sub / WEIGHTS_NAME), metadata={"format": "pt", "t2izoo": slot})
                 module.save_assets(sub)
-            if directory.exists():
-                old = directory.with_name(f".{directory.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(directory, old)
-                os.replace(tmp, directory)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, directory)
+            replace_directory(tmp, directory)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

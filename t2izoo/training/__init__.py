@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from t2izoo._lazy import lazy_exports
+
 from .registry import RecipeEntry, get_recipe, list_recipes, make_recipe, register_recipe
 
 _LAZY = {
@@ -38,16 +40,7 @@ _LAZY = {
 __all__ = ["RecipeEntry", "get_recipe", "list_recipes", "make_recipe", "register_recipe", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 't2izoo.training' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover

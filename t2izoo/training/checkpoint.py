@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from t2izoo._fs import replace_directory
+
 __all__ = [
     "CHECKPOINT_DIR",
     "checkpoint_name",
@@ -142,15 +144,7 @@ def _save(obj: Any, path: Path) -> None:
 
 def commit_checkpoint(tmp: Path, final: Path) -> Path:
     """Move a fully written ``tmp`` into place as ``final`` (replacing an older one of that name)."""
-    if final.exists():
-        old = final.with_name(f".{final.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-    return final
+    return replace_directory(tmp, final)
 
 
 def prune_checkpoints(run_dir: str | Path, keep_last: int) -> list[Path]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from t2izoo._lazy import lazy_exports
+
 from .vocab import SHAPES_VOCAB, ShapesVocabulary
 
 _LAZY = {
@@ -35,16 +37,7 @@ _LAZY = {
 __all__ = ["SHAPES_VOCAB", "ShapesVocabulary", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 't2izoo.data.shapes' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover
