@@ -63,17 +63,24 @@ class ComponentEntry:
         """Import and return the factory (a class or function taking ``(config, **context)``)."""
         if callable(self.factory):
             return self.factory
-        module_name, _, attr = self.factory.partition(":")
-        try:
-            obj: Any = importlib.import_module(module_name)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as err:
-            raise ImportError(
-                f"{self.kind} '{self.name}' (plugin '{self.plugin}'): cannot import its factory "
-                f"'{self.factory}': {err}"
-            ) from err
-        return obj
+        return import_object(self.factory, what=f"{self.kind} '{self.name}' (plugin '{self.plugin}') factory")
+
+
+def import_object(path: str, *, what: str = "object") -> Any:
+    """Import ``"package.module:attr.sub"`` and return the object; errors name ``what`` and the path.
+
+    Example:
+        >>> import_object("pathlib:Path").__name__
+        'Path'
+    """
+    module_name, _, attr = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in filter(None, attr.split(".")):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as err:
+        raise ImportError(f"{what}: cannot import {path!r}: {err}") from err
+    return obj
 
 
 def _split_ref(ref: str) -> tuple[str, str]:

@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from t2izoo._registry import import_object
 
 __all__ = [
     "ImageFeatures",
@@ -170,14 +171,7 @@ def embedder_names() -> list[str]:
 
 
 def _import_string(spec: str) -> Callable[..., Any]:
-    module, _, attr = spec.partition(":")
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as err:
-        raise ImportError(f"cannot import backbone factory {spec!r}: {err}") from err
-    return obj
+    return import_object(spec, what="backbone factory")
 
 
 def _resolve(name: str, table: dict[str, Callable[..., Any]], what: str) -> Callable[..., Any]:

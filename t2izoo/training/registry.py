@@ -19,9 +19,10 @@ Example:
 from __future__ import annotations
 
 import difflib
-import importlib
 from dataclasses import dataclass
 from typing import Any
+
+from t2izoo._registry import import_object
 
 __all__ = ["RecipeEntry", "register_recipe", "list_recipes", "get_recipe", "make_recipe"]
 
@@ -35,14 +36,7 @@ class RecipeEntry:
     def load(self) -> Any:
         if not isinstance(self.target, str):
             return self.target
-        module_name, _, attr = self.target.partition(":")
-        try:
-            obj: Any = importlib.import_module(module_name)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as err:
-            raise ImportError(f"recipe {self.name!r}: cannot import {self.target!r}: {err}") from err
-        return obj
+        return import_object(self.target, what=f"recipe {self.name!r}")
 
 
 _RECIPES: dict[str, RecipeEntry] = {}

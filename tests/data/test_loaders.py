@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from .conftest import write_coco, write_fashion, write_image
 
 from t2izoo.data import (
     AttnGANTokenizer,
@@ -22,6 +21,8 @@ from t2izoo.data import (
     load_dataset,
     make_dataloader,
 )
+
+from .conftest import write_coco, write_fashion, write_image
 
 
 # --- CUB (AttnGAN layout) -------------------------------------------------------------------------

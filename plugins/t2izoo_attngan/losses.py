@@ -1,0 +1,98 @@
+"""AttnGAN's GAN losses (the original ``miscc/losses.py``), as plain functions.
+
+* `discriminator_loss`: real/fake with the conditional head, the mismatched pair
+  (real image ``i`` with caption ``i+1``) as a fake, plus the unconditional head;
+  ``(real_u + real_c) / 2 + (fake_u + fake_c + wrong_c) / 3``.
+* `generator_adversarial_loss`: both heads should call every stage's fakes real.
+* `kl_loss`: KL of the conditioning augmentation against N(0, I), averaged over elements.
+* `damsm_generator_loss`: ``lambda`` * (word + sentence DAMSM losses) on the last stage.
+
+Example:
+    >>> import torch
+    >>> from t2izoo_attngan.discriminator import AttnGANDiscriminator
+    >>> d = AttnGANDiscriminator(64, ndf=4, sentence_dim=8)
+    >>> real, fake, sent = torch.rand(3, 3, 64, 64), torch.rand(3, 3, 64, 64), torch.randn(3, 8)
+    >>> loss = discriminator_loss(d, real, fake, sent)
+    >>> loss.dim(), bool(loss > 0)
+    (0, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from t2izoo.nn import sentence_loss, words_loss
+
+__all__ = ["discriminator_loss", "generator_adversarial_loss", "kl_loss", "damsm_generator_loss"]
+
+
+def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def discriminator_loss(
+    netD: torch.nn.Module,  # noqa: N803 - the original's name
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    sentence: torch.Tensor,
+) -> torch.Tensor:
+    """One discriminator's loss. ``fake`` is detached here (D's step must not reach G)."""
+    real_features = netD(real)
+    fake_features = netD(fake.detach())
+    cond_real = _bce(netD.COND_DNET(real_features, sentence), 1.0)
+    cond_fake = _bce(netD.COND_DNET(fake_features, sentence), 0.0)
+    batch = real_features.size(0)
+    if batch > 1:
+        # mismatched pairs: image i with caption i+1 must be judged fake
+        cond_wrong = _bce(netD.COND_DNET(real_features[: batch - 1], sentence[1:batch]), 0.0)
+    else:
+        cond_wrong = cond_fake.new_zeros(())
+    if netD.UNCOND_DNET is not None:
+        real_u = _bce(netD.UNCOND_DNET(real_features), 1.0)
+        fake_u = _bce(netD.UNCOND_DNET(fake_features), 0.0)
+        return (real_u + cond_real) / 2.0 + (fake_u + cond_fake + cond_wrong) / 3.0
+    return cond_real + (cond_fake + cond_wrong) / 2.0
+
+
+def generator_adversarial_loss(
+    netsD: Sequence[torch.nn.Module],  # noqa: N803
+    fakes: Sequence[torch.Tensor],
+    sentence: torch.Tensor,
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Sum over stages of the conditional (+ unconditional) "call it real" loss; also per stage."""
+    per_stage = []
+    for netD, fake in zip(netsD, fakes):  # noqa: N806
+        features = netD(fake)
+        loss = _bce(netD.COND_DNET(features, sentence), 1.0)
+        if netD.UNCOND_DNET is not None:
+            loss = loss + _bce(netD.UNCOND_DNET(features), 1.0)
+        per_stage.append(loss)
+    return torch.stack(per_stage).sum(), per_stage
+
+
+def kl_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """``-0.5 * mean(1 + logvar - mu^2 - exp(logvar))`` (mean over all elements, as released)."""
+    return -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def damsm_generator_loss(
+    image_encoder: torch.nn.Module,
+    fake: torch.Tensor,
+    words: torch.Tensor,
+    sentence: torch.Tensor,
+    lengths: torch.Tensor,
+    class_ids: Sequence[int] | torch.Tensor | None = None,
+    lam: float = 5.0,
+    gamma1: float = 4.0,
+    gamma2: float = 5.0,
+    gamma3: float = 10.0,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """``lam * (w0 + w1) + lam * (s0 + s1)`` of the final fakes against the captions."""
+    regions, code = image_encoder(fake)
+    w0, w1, _ = words_loss(regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
+    s0, s1 = sentence_loss(code, sentence, class_ids, gamma3)
+    w_loss, s_loss = (w0 + w1) * lam, (s0 + s1) * lam
+    return w_loss + s_loss, {"w_loss": float(w_loss.detach()), "s_loss": float(s_loss.detach())}

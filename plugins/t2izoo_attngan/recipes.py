@@ -1,0 +1,345 @@
+"""Training recipes: AttnGAN's GAN training and DAMSM pretraining (the original ``trainer.py``
+and ``pretrain_DAMSM.py`` loops, restated against `t2izoo.training.Recipe`).
+
+AttnGAN (``attngan``, the generator's own recipe):
+
+* one discriminator per stage (64/128/256 px), each stepped on
+  ``(real_u + real_c)/2 + (fake_u + fake_c + mismatched_c)/3`` (BCE);
+* the generator on the adversarial terms of every stage, plus ``lam`` x the DAMSM word and
+  sentence losses of its last-stage images (needs a pretrained DAMSM image encoder), plus the
+  KL of the conditioning augmentation;
+* the text encoder frozen (pretrained by ``damsm``), Adam(2e-4, betas 0.5/0.999) for G and D,
+  and an exponential moving average of G's parameters (0.999), which is what gets exported, as
+  the released models are the averaged weights.
+
+DAMSM (``damsm``): the ``lstm`` encoder and a `t2izoo.nn.DAMSMImageEncoder` trained together on
+``w_loss0 + w_loss1 + s_loss0 + s_loss1``, Adam(2e-3, betas 0.5/0.999), gradient norm of the
+text encoder clipped at 0.25. The model directory it exports holds the trained encoder and the
+image encoder under ``damsm_image_encoder/``.
+
+Example:
+    $ t2izoo train shapes-attngan --recipe damsm --steps 2000 --out runs/damsm
+    $ t2izoo train shapes-attngan --steps 5000 --out runs/attngan \\
+          -O pretrained_encoder=runs/damsm/final -O image_encoder=runs/damsm/final/damsm_image_encoder
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from t2izoo.nn import DAMSMImageEncoder, sentence_loss, words_loss
+from t2izoo.training import Recipe, frozen
+
+from .convert import DAMSM_DIR
+from .discriminator import build_discriminators
+from .losses import damsm_generator_loss, discriminator_loss, generator_adversarial_loss, kl_loss
+
+__all__ = ["AttnGANDiscriminators", "AttnGANRecipe", "DAMSMRecipe", "load_encoder_weights"]
+
+
+def load_encoder_weights(encoder: nn.Module, directory: str | Path) -> None:
+    """Load a pipeline directory's ``encoder/`` (weights and vocabulary) into ``encoder``."""
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    sub = directory / "encoder" if (directory / "encoder").is_dir() else directory
+    weights = sub / "model.safetensors"
+    if not weights.is_file():
+        raise FileNotFoundError(f"pretrained_encoder: {weights} is missing (give a model directory from save_pretrained)")
+    encoder.load_assets(sub)
+    encoder.load_state_dict(load_file(str(weights)), strict=True)
+
+
+_GENERIC_OPTIONS = {"lr", "max_grad_norm", "betas"}
+
+
+def _warn_unknown(recipe: str, options: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(options) - known - _GENERIC_OPTIONS)
+    if unknown:
+        warnings.warn(
+            f"{recipe} recipe: unknown option(s) {unknown} are ignored; known: {sorted(known | _GENERIC_OPTIONS)}",
+            RuntimeWarning, stacklevel=3,
+        )
+
+
+def _real_images(batch: Any, resolutions: list[int]) -> list[torch.Tensor]:
+    out = []
+    for r in resolutions:
+        if r in batch.images:
+            out.append(batch.images[r])
+        else:  # resize from the largest available (area filter when going down)
+            src = batch.images[max(batch.images)]
+            mode = "area" if src.shape[-1] > r else "bilinear"
+            out.append(F.interpolate(src, size=(r, r), mode=mode, **({} if mode == "area" else {"align_corners": False})))
+    return out
+
+
+class AttnGANDiscriminators(nn.Module):
+    """The per-stage discriminators as one module whose ``forward`` is the D loss (so DDP wraps it)."""
+
+    def __init__(self, branch_num: int, ndf: int, sentence_dim: int, image_channels: int = 3) -> None:
+        super().__init__()
+        self.netsD = build_discriminators(branch_num, ndf, sentence_dim, image_channels)  # noqa: N815
+
+    def forward(self, real: list[torch.Tensor], fake: list[torch.Tensor], sentence: torch.Tensor) -> torch.Tensor:
+        """Sum over stages of `discriminator_loss` (fakes detached inside)."""
+        return torch.stack([discriminator_loss(d, r, f, sentence) for d, r, f in zip(self.netsD, real, fake)]).sum()
+
+    def generator_loss(self, fake: list[torch.Tensor], sentence: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        return generator_adversarial_loss(list(self.netsD), fake, sentence)
+
+
+class AttnGANRecipe(Recipe):
+    """AttnGAN GAN training for a pipeline with an ``attngan`` generator.
+
+    Options:
+        lr: learning rate of G and D (2e-4); ``lr_g`` / ``lr_d`` override it.
+        betas: Adam betas ((0.5, 0.999)).
+        ndf: discriminator width (default 2 * ngf: 64 for birds, 96 for COCO).
+        lam: weight of the DAMSM term (5 birds, 50 COCO); 0 disables it.
+        gamma1, gamma2, gamma3: DAMSM smoothing (4, 5, 10).
+        kl_weight: weight of the CA KL term (1).
+        image_encoder: directory of a DAMSM image encoder (``damsm_image_encoder/`` written by
+            the converter or by the ``damsm`` recipe). Without it the DAMSM term is off.
+        pretrained_encoder: model directory whose ``encoder/`` (the DAMSM-trained text encoder)
+            is loaded before training; the text encoder is frozen either way.
+        ema: decay of the generator's parameter average (0.999); 0 exports the live weights.
+        use_class_ids: mask same-class pairs in the DAMSM term (True).
+    """
+
+    def __init__(self, pipeline: Any, **options: Any) -> None:
+        super().__init__(pipeline, **options)
+        gen = pipeline.generator
+        cfg = gen.config
+        if not hasattr(gen, "ca_net"):
+            raise TypeError(f"the attngan recipe trains an 'attngan' generator, not '{cfg.name}'")
+        _warn_unknown("attngan", options, {
+            "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
+            "pretrained_encoder", "ema", "use_class_ids",
+        })
+        lr = float(options.get("lr", 2e-4))
+        betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
+        self.lam = float(options.get("lam", 5.0))
+        self.gammas = tuple(float(options.get(k, d)) for k, d in (("gamma1", 4.0), ("gamma2", 5.0), ("gamma3", 10.0)))
+        self.kl_weight = float(options.get("kl_weight", 1.0))
+        self.ema_decay = float(options.get("ema", 0.999))
+        self.use_class_ids = bool(options.get("use_class_ids", True))
+        self.resolutions = [64 * 2**i for i in range(cfg.branch_num)]
+        if options.get("pretrained_encoder"):
+            load_encoder_weights(pipeline.encoder, options["pretrained_encoder"])
+        pipeline.encoder.requires_grad_(False)
+        self.discriminators = AttnGANDiscriminators(
+            cfg.branch_num, int(options.get("ndf", 2 * cfg.ngf)), cfg.sentence_dim, cfg.image_channels
+        )
+        self.image_encoder: DAMSMImageEncoder | None = None
+        if options.get("image_encoder"):
+            self.image_encoder = DAMSMImageEncoder.from_pretrained(options["image_encoder"]).eval()
+            self.image_encoder.requires_grad_(False)
+        elif self.lam > 0:
+            warnings.warn(
+                "attngan recipe: no image_encoder option, so the DAMSM term (lam) is off; train one with "
+                "`--recipe damsm` and pass -O image_encoder=RUN/final/damsm_image_encoder",
+                RuntimeWarning, stacklevel=2,
+            )
+        self.opt_g = torch.optim.Adam(gen.parameters(), lr=float(options.get("lr_g", lr)), betas=betas)
+        self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=float(options.get("lr_d", lr)), betas=betas)
+        self.ema = [p.detach().clone() for p in gen.parameters()] if self.ema_decay > 0 else None
+
+    # -- what the trainer needs -----------------------------------------------------------------
+    def modules(self) -> dict[str, nn.Module]:
+        return {
+            "encoder": self.pipeline.encoder,
+            "generator": self.pipeline.generator,
+            "discriminators": self.discriminators,
+        }
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"generator": self.opt_g, "discriminators": self.opt_d}
+
+    def data_resolutions(self) -> list[int]:
+        return list(self.resolutions)
+
+    def setup(self, accelerator: Any) -> None:
+        super().setup(accelerator)
+        if self.image_encoder is not None:  # frozen and reloadable from its path: not checkpointed
+            self.image_encoder.to(accelerator.device)
+        if self.ema is not None:
+            self.ema = [t.to(accelerator.device) for t in self.ema]
+
+    def train(self, mode: bool = True) -> None:
+        super().train(mode)
+        if self.image_encoder is not None:
+            self.image_encoder.eval()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"ema": [t.cpu() for t in self.ema] if self.ema is not None else None}
+
+    def load_state_dict(self, state: Any) -> None:
+        if state.get("ema") is not None and self.ema is not None:
+            self.ema = [t.to(e.device) for t, e in zip(state["ema"], self.ema)]
+
+    # -- one step -----------------------------------------------------------------------------
+    def training_step(self, batch: Any, step: int) -> dict[str, float]:
+        real = _real_images(batch, self.resolutions)
+        tokens = self.tokens(batch)
+        with torch.no_grad():
+            text = self.unwrap("encoder")(tokens)
+        sentence = text.sentence.detach()
+        out = self.model("generator")(text)
+        fakes = out.images
+
+        d_loss = self.model("discriminators")(real, fakes, sentence)
+        self.optimize("discriminators", d_loss)
+
+        discriminators = self.unwrap("discriminators")
+        with frozen(discriminators):
+            adv, per_stage = discriminators.generator_loss(fakes, sentence)
+        logs = {"loss/d": float(d_loss.detach()), "loss/g_adv": float(adv.detach())}
+        g_loss = adv
+        if self.image_encoder is not None and self.lam > 0:
+            class_ids = batch.class_ids if self.use_class_ids else None
+            damsm, parts = damsm_generator_loss(
+                self.image_encoder, fakes[-1], text.words, sentence, tokens.lengths, class_ids, self.lam, *self.gammas
+            )
+            g_loss = g_loss + damsm
+            logs.update({"loss/w": parts["w_loss"], "loss/s": parts["s_loss"]})
+        kl = kl_loss(out.extras["mu"], out.extras["logvar"]) * self.kl_weight
+        g_loss = g_loss + kl
+        self.optimize("generator", g_loss)
+        if self.ema is not None and (self.accelerator is None or self.accelerator.sync_gradients):
+            with torch.no_grad():
+                for avg, p in zip(self.ema, self.unwrap("generator").parameters()):
+                    avg.mul_(self.ema_decay).add_(p.detach(), alpha=1 - self.ema_decay)
+        logs.update({"loss/kl": float(kl.detach()), "loss/g": float(g_loss.detach())})
+        return logs
+
+    def export(self) -> Any:
+        """The pipeline with the averaged generator weights (as the original saved netG)."""
+        if self.ema is None:
+            return self.pipeline
+        exported = copy.deepcopy(self.pipeline)
+        with torch.no_grad():
+            for p, avg in zip(exported.generator.parameters(), self.ema):
+                p.copy_(avg.to(p.device))
+        return exported
+
+
+class _PipelineWithImageEncoder:
+    """What `DAMSMRecipe.export` returns: saves the pipeline, then the image encoder beside it."""
+
+    def __init__(self, pipeline: Any, image_encoder: DAMSMImageEncoder) -> None:
+        self.pipeline, self.image_encoder = pipeline, image_encoder
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        out = self.pipeline.save_pretrained(directory)
+        self.image_encoder.save_pretrained(Path(out) / DAMSM_DIR)
+        return Path(out)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pipeline, name)
+
+
+class DAMSMRecipe(Recipe):
+    """DAMSM pretraining of the pipeline's ``lstm`` encoder with an image encoder.
+
+    Options:
+        lr: Adam learning rate (2e-3), betas (0.5, 0.999).
+        rnn_grad_clip: gradient-norm clip of the text encoder (0.25).
+        backbone: ``"tiny"`` (default; trained from scratch, for shapes) or ``"inception_v3"``
+            (the paper's; needs ``inception_weights``, a local ImageNet Inception-v3 state dict,
+            unless ``train_trunk=True``).
+        image_size: resolution of the training images (default 64 tiny, 299 Inception).
+        embed_dim: joint width (default: the encoder's sentence width).
+        tiny_width: channels of the tiny backbone's first stage (32).
+        gamma1, gamma2, gamma3: 4, 5, 10. use_class_ids: True.
+        image_encoder: start from this saved image encoder directory instead.
+    """
+
+    def __init__(self, pipeline: Any, **options: Any) -> None:
+        super().__init__(pipeline, **options)
+        encoder = pipeline.encoder
+        if not hasattr(encoder, "rnn"):
+            raise TypeError(f"the damsm recipe trains an 'lstm' encoder, not '{encoder.config.name}'")
+        _warn_unknown("damsm", options, {
+            "rnn_grad_clip", "backbone", "image_size", "embed_dim", "gamma1", "gamma2", "gamma3",
+            "use_class_ids", "image_encoder", "inception_weights", "train_trunk", "tiny_width",
+        })
+        embed_dim = int(options.get("embed_dim", encoder.config.ports().outputs["sentence_dim"]))
+        backbone = str(options.get("backbone", "tiny"))
+        self.gammas = tuple(float(options.get(k, d)) for k, d in (("gamma1", 4.0), ("gamma2", 5.0), ("gamma3", 10.0)))
+        self.use_class_ids = bool(options.get("use_class_ids", True))
+        self.rnn_grad_clip = float(options.get("rnn_grad_clip", 0.25))
+        if options.get("image_encoder"):
+            self.image_encoder = DAMSMImageEncoder.from_pretrained(options["image_encoder"])
+        else:
+            weights = options.get("inception_weights")
+            train_trunk = bool(options.get("train_trunk", backbone == "tiny"))
+            if backbone == "inception_v3" and not weights and not train_trunk:
+                raise ValueError(
+                    "damsm recipe: backbone=inception_v3 needs ImageNet weights (-O inception_weights=PATH to an "
+                    "inception_v3 state dict; nothing is downloaded here) or -O train_trunk=true; "
+                    "or use -O backbone=tiny"
+                )
+            self.image_encoder = DAMSMImageEncoder(
+                embed_dim=embed_dim, backbone=backbone, input_size=options.get("image_size"),
+                freeze_trunk=not train_trunk, tiny_width=int(options.get("tiny_width", 32)),
+            )
+            if weights:
+                state = torch.load(weights, map_location="cpu", weights_only=True)
+                result = self.image_encoder.load_state_dict(state, strict=False)
+                trunk_missing = [k for k in result.missing_keys if not k.startswith(("emb_features", "emb_cnn_code"))]
+                if trunk_missing:
+                    raise ValueError(f"damsm recipe: {weights} lacks Inception-v3 keys such as {trunk_missing[:4]}")
+        self.image_size = int(options.get("image_size", self.image_encoder.input_size))
+        encoder.requires_grad_(True)
+        params = list(encoder.parameters()) + [p for p in self.image_encoder.parameters() if p.requires_grad]
+        betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
+        self.opt = torch.optim.Adam(params, lr=float(options.get("lr", 2e-3)), betas=betas)
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"encoder": self.pipeline.encoder, "image_encoder": self.image_encoder}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"damsm": self.opt}
+
+    def data_resolutions(self) -> list[int]:
+        return [self.image_size]
+
+    def _losses(self, batch: Any, encoder: nn.Module, image_encoder: nn.Module) -> tuple[dict[str, torch.Tensor], list]:
+        tokens = self.tokens(batch)
+        text = encoder(tokens)
+        images = _real_images(batch, [self.image_size])[0]
+        regions, code = image_encoder(images)
+        class_ids = batch.class_ids if self.use_class_ids else None
+        g1, g2, g3 = self.gammas
+        w0, w1, maps = words_loss(regions, text.words, tokens.lengths, class_ids, g1, g2, g3)
+        s0, s1 = sentence_loss(code, text.sentence, class_ids, g3)
+        return {"w_loss0": w0, "w_loss1": w1, "s_loss0": s0, "s_loss1": s1}, maps
+
+    def training_step(self, batch: Any, step: int) -> dict[str, float]:
+        losses, _ = self._losses(batch, self.model("encoder"), self.model("image_encoder"))
+        total = sum(losses.values())
+        self.optimize(
+            "damsm", total, parameters=self.unwrap("encoder").parameters(), max_grad_norm=self.rnn_grad_clip
+        )
+        return {"loss/damsm": float(total.detach()), **{f"loss/{k}": float(v.detach()) for k, v in losses.items()}}
+
+    @torch.no_grad()
+    def sample(self, batch: Any, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Real images with each caption's word-to-region attention (what DAMSM learned to match)."""
+        _, maps = self._losses(batch, self.unwrap("encoder"), self.unwrap("image_encoder"))
+        length = max(m.shape[1] for m in maps)
+        att = torch.zeros(len(maps), length, *maps[0].shape[-2:], device=maps[0].device)
+        for i, m in enumerate(maps):
+            att[i, : m.shape[1]] = m[0]
+        return {"final": _real_images(batch, [self.image_size])[0].float(), "attention0": att.float()}
+
+    def export(self) -> Any:
+        return _PipelineWithImageEncoder(self.pipeline, self.image_encoder)

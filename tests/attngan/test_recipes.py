@@ -1,0 +1,113 @@
+"""AttnGAN's training recipes: DAMSM pretraining and the GAN, on tiny shapes data."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import t2izoo
+
+TINY = {
+    "encoder.embed_dim": 8, "encoder.hidden": 16, "encoder.max_length": 12,
+    "generator.ngf": 2, "generator.z_dim": 4, "generator.c_dim": 4, "generator.r_num": 1,
+    "generator.word_dim": 16, "generator.sentence_dim": 16,
+}
+
+
+@pytest.fixture
+def fresh_accelerate():
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    from t2izoo.data.shapes import ShapesDataset
+
+    return ShapesDataset("train", size=8, resolutions=(64, 128))
+
+
+def make_pipe():
+    torch.manual_seed(0)
+    return t2izoo.build("shapes-attngan", dict(TINY))
+
+
+def a_batch(pipe, shapes, n=4):
+    from t2izoo.data import collate
+
+    return collate([shapes[i] for i in range(n)], tokenizer=pipe.encoder.tokenizer, max_length=12)
+
+
+def test_damsm_recipe_learns_and_exports_both_encoders(shapes, tmp_path):
+    from t2izoo.nn import DAMSMImageEncoder
+    from t2izoo.training import make_recipe
+
+    pipe = make_pipe()
+    recipe = make_recipe(pipe, "damsm", lr=2e-3, tiny_width=4)
+    assert recipe.data_resolutions() == [64]
+    batch = a_batch(pipe, shapes)
+    recipe.train(True)
+    first = recipe.training_step(batch, 0)
+    assert set(first) >= {"loss/damsm", "loss/w_loss0", "loss/s_loss1"}
+    for step in range(1, 25):
+        last = recipe.training_step(batch, step)
+    assert last["loss/damsm"] < first["loss/damsm"] * 0.8, (first, last)
+    recipe.train(False)
+    sample = recipe.sample(batch)
+    assert sample["final"].shape[0] == 4 and sample["attention0"].dim() == 4
+    out = recipe.export().save_pretrained(tmp_path / "damsm")
+    assert (out / "damsm_image_encoder" / "model.safetensors").is_file()
+    DAMSMImageEncoder.from_pretrained(out / "damsm_image_encoder")
+    loaded = t2izoo.build("shapes-attngan", dict(TINY), pretrained=out)
+    assert torch.equal(loaded.encoder.rnn.weight_hh_l0, pipe.encoder.rnn.weight_hh_l0)
+
+
+def test_damsm_recipe_refuses_an_untrained_inception():
+    from t2izoo.training import make_recipe
+
+    with pytest.raises(ValueError, match="inception_weights"):
+        make_recipe(make_pipe(), "damsm", backbone="inception_v3")
+
+
+def test_attngan_recipe_steps_update_g_and_d(shapes, tmp_path):
+    from t2izoo.nn import DAMSMImageEncoder
+    from t2izoo.training import make_recipe
+
+    DAMSMImageEncoder(embed_dim=16, backbone="tiny", input_size=64, tiny_width=4).save_pretrained(tmp_path / "img")
+    pipe = make_pipe()
+    recipe = make_recipe(pipe, ndf=4, image_encoder=str(tmp_path / "img"), lam=5.0)
+    assert type(recipe).__name__ == "AttnGANRecipe" and recipe.data_resolutions() == [64, 128]
+    assert not any(p.requires_grad for p in pipe.encoder.parameters())
+    g0 = [p.detach().clone() for p in pipe.generator.parameters()]
+    d0 = [p.detach().clone() for p in recipe.discriminators.parameters()]
+    enc0 = pipe.encoder.rnn.weight_hh_l0.detach().clone()
+    batch = a_batch(pipe, shapes)
+    recipe.train(True)
+    logs = recipe.training_step(batch, 0)
+    assert set(logs) == {"loss/d", "loss/g_adv", "loss/w", "loss/s", "loss/kl", "loss/g"}
+    assert all(torch.isfinite(torch.tensor(v)) for v in logs.values())
+    assert any(not torch.equal(a, b) for a, b in zip(g0, pipe.generator.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, recipe.discriminators.parameters()))
+    assert torch.equal(enc0, pipe.encoder.rnn.weight_hh_l0)  # the text encoder stays frozen
+    exported = recipe.export()  # EMA weights: between the start and the live weights
+    ema = next(exported.generator.parameters())
+    live, start = next(pipe.generator.parameters()), g0[0]
+    assert torch.allclose(ema, 0.999 * start + 0.001 * live, atol=1e-6)
+
+
+def test_attngan_recipe_through_the_trainer(shapes, tmp_path, fresh_accelerate):
+    from t2izoo.training import TrainConfig, Trainer, make_recipe
+
+    pipe = make_pipe()
+    with pytest.warns(RuntimeWarning, match="DAMSM term"):
+        recipe = make_recipe(pipe, ndf=4)
+    cfg = TrainConfig(out=tmp_path / "run", steps=2, batch_size=4, progress=False, tensorboard=False, cpu=True)
+    result = Trainer(pipe, recipe, shapes, cfg, resolutions=[64, 128]).fit()
+    assert result.steps == 2 and (result.final_dir / "generator" / "model.safetensors").is_file()
+    again = t2izoo.build("shapes-attngan", dict(TINY), pretrained=result.final_dir)
+    assert again(["a red circle"], seed=0).tensors.shape == (1, 3, 128, 128)
