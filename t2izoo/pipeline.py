@@ -99,6 +99,7 @@ class Text2ImagePipeline(nn.Module):
         generator: torch.Generator | None = None,
         noise: torch.Tensor | None = None,
         refine: bool = True,
+        generator_kwargs: dict[str, Any] | None = None,
         **refiner_kwargs: Any,
     ) -> PipelineOutput:
         """Generate one image per prompt.
@@ -109,6 +110,8 @@ class Text2ImagePipeline(nn.Module):
             generator: use this `torch.Generator` instead of ``seed``.
             noise: explicit latent noise for the generator (overrides both).
             refine: run the refiner (if the pipeline has one).
+            generator_kwargs: passed to the generator (e.g. ``{"guidance_scale": 3.0}`` for
+                ``clip-diffusion``).
             **refiner_kwargs: passed to the refiner (e.g. ``sampler="ddim", num_inference_steps=50``).
         """
         if isinstance(prompts, str):
@@ -119,7 +122,7 @@ class Text2ImagePipeline(nn.Module):
         if generator is None and seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(int(seed))
         text = self.encoder.encode(prompts)
-        out = self.generator(text, noise=noise, generator=generator)
+        out = self.generator(text, noise=noise, generator=generator, **(generator_kwargs or {}))
         stages = list(out.images)
         final = stages[-1]
         if refine and self.refiner is not None:

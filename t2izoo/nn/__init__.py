@@ -11,6 +11,7 @@ Example:
     (torch.Size([1, 16, 8, 8]), torch.Size([1, 3, 8, 8]))
 """
 
+from . import diffusion  # diffusion plumbing: samplers by name, loss, sampling loop
 from .attention import MaskMode, WordAttention, expand_word_mask, word_attention
 from .blocks import (
     GLU,
@@ -34,6 +35,7 @@ from .damsm import (
 )
 
 __all__ = [
+    "diffusion",
     "GLU",
     "ResBlock",
     "conv1x1",

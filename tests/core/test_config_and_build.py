@@ -118,3 +118,14 @@ def test_save_and_load_pretrained_is_strict_and_exact(tmp_path):
 def test_pretrained_true_without_published_weights_explains():
     with pytest.raises(Exception, match="publishes no weights.*t2izoo train shapes-tiny"):
         t2izoo.build("shapes-tiny", pretrained=True)
+
+
+
+def test_generator_kwargs_reach_the_generator_per_call():
+    pipe = t2izoo.build("shapes-clip-diffusion")
+    opts = {"num_inference_steps": 2, "guidance_scale": 1.0}
+    a = pipe(["a red circle"], seed=0, generator_kwargs=opts)
+    again = pipe(["a red circle"], seed=0, generator_kwargs=opts)
+    b = pipe(["a red circle"], seed=0, generator_kwargs={**opts, "num_inference_steps": 3})
+    assert torch.equal(a.tensors, again.tensors)
+    assert a.tensors.shape == b.tensors.shape and not torch.equal(a.tensors, b.tensors)
