@@ -27,7 +27,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pretrained", default=None, help="weights: a model directory, or 'hub'")
     p.add_argument("--overrides", nargs="*", default=[], help="key=value pipeline config overrides")
     p.add_argument("--out", default="results.json", help="JSON report; a .md table is written beside it")
+    p.add_argument("--update-card", action="store_true",
+                   help="write the measured metrics and their protocol into the preset's model card")
     p.set_defaults(func=run)
+
+
+def update_card(preset: str, report: dict) -> str:
+    """Write ``report``'s metrics (value, std, protocol, run settings) into the preset's card."""
+    from t2izoo._cards import load_card, refresh
+
+    card = load_card(preset)
+    run_settings = {k: report.get(k) for k in ("data", "split", "n", "seed", "resolution", "overrides")
+                    if report.get(k) is not None}
+    for name, result in report["results"].items():
+        card.metrics[name] = {**result, "run": run_settings}
+    card.path.write_text(card.render(), encoding="utf-8")
+    refresh()
+    return str(card.path)
 
 
 def _metric_options(items: list[str], metrics: list[str]) -> dict[str, dict]:
@@ -66,4 +82,10 @@ def run(args: argparse.Namespace) -> int:
     out.with_suffix(".md").write_text(table, encoding="utf-8")
     print(table)
     print(f"wrote {out} and {out.with_suffix('.md')}")
+    if args.update_card:
+        from t2izoo._cards import card_paths
+
+        if args.model not in card_paths():
+            raise ValueError(f"--update-card needs a preset name; {args.model!r} is not one (`t2izoo list`)")
+        print(f"updated {update_card(args.model, report)}")
     return 0
