@@ -16,23 +16,16 @@ from __future__ import annotations
 import re
 
 from t2izoo.data import SHAPES_VOCAB
+from t2izoo.data.shapes import PARAPHRASES
 
 __all__ = ["parse_caption", "SHAPE_WORDS", "COLOUR_WORDS"]
 
-# canonical name -> surface forms (longest first when matching)
+# canonical name -> surface forms, longest first when matching; the data package's caption
+# paraphrases are the single source, so the parser can never drift from what captions say
 SHAPE_WORDS: dict[str, tuple[str, ...]] = {
-    "circle": ("circle", "disc", "round shape"),
-    "square": ("square", "box"),
-    "triangle": ("triangle",),
-    "diamond": ("diamond", "rhombus"),
-    "pentagon": ("pentagon",),
-    "hexagon": ("hexagon",),
-    "star": ("five pointed star", "star"),
-    "cross": ("plus sign", "cross"),
+    s: tuple(sorted(PARAPHRASES.get(s, (s,)), key=len, reverse=True)) for s in SHAPES_VOCAB.shapes
 }
-COLOUR_WORDS: dict[str, tuple[str, ...]] = {c: (c,) for c in SHAPES_VOCAB.colours}
-COLOUR_WORDS["gray"] = ("gray", "grey")
-COLOUR_WORDS["purple"] = ("purple", "violet")
+COLOUR_WORDS: dict[str, tuple[str, ...]] = {c: PARAPHRASES.get(c, (c,)) for c in SHAPES_VOCAB.colours}
 
 # words that end a noun phrase: a colour seen before one of these does not bind to a later shape
 _BREAKS = {"and", "with", "of", "above", "below", "over", "under", "beneath", "than", "is", "sits",
