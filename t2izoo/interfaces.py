@@ -26,7 +26,16 @@ from ._config import ComponentConfig
 from ._ports import Ports
 from .types import FusionOutput, GeneratorOutput, MetricResult, TextFeatures, TokenBatch
 
-__all__ = ["Component", "Encoder", "Fusion", "Generator", "Refiner", "Evaluator", "Tokenizer"]
+__all__ = ["module_device", "Component", "Encoder", "Fusion", "Generator", "Refiner", "Evaluator", "Tokenizer"]
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """The device of a module's first parameter (or buffer); CPU for a module with neither."""
+    for t in module.parameters():
+        return t.device
+    for t in module.buffers():
+        return t.device
+    return torch.device("cpu")
 
 
 class Component(nn.Module):
@@ -44,11 +53,7 @@ class Component(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        for t in self.parameters():
-            return t.device
-        for t in self.buffers():
-            return t.device
-        return torch.device("cpu")
+        return module_device(self)
 
     def extra_repr(self) -> str:
         return f"name={self.config.name!r}"

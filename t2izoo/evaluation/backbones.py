@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from t2izoo._registry import import_object
+from t2izoo.interfaces import module_device
 
 __all__ = [
     "ImageFeatures",
@@ -90,9 +91,7 @@ class ImageFeatureExtractor(nn.Module, ABC):
 
     @property
     def device(self) -> torch.device:
-        for t in self.parameters():
-            return t.device
-        return torch.device("cpu")
+        return module_device(self)
 
     @torch.no_grad()
     def features(self, images: torch.Tensor) -> ImageFeatures:
@@ -135,9 +134,7 @@ class TextImageEmbedder(nn.Module, ABC):
 
     @property
     def device(self) -> torch.device:
-        for t in self.parameters():
-            return t.device
-        return torch.device("cpu")
+        return module_device(self)
 
 
 _IMAGE_BACKBONES: dict[str, Callable[..., ImageFeatureExtractor]] = {}
