@@ -134,6 +134,9 @@ def build(
     pretrained: bool | str | Path | None = None,
     device: Any = None,
     dtype: Any = None,
+    lock: str | Path | None = None,
+    local_files_only: bool | None = None,
+    allow_pickle: bool = False,
     **kw_overrides: Any,
 ) -> Text2ImagePipeline:
     """Build a pipeline from a preset name, a config file, a model directory or a config.
@@ -143,13 +146,20 @@ def build(
             written by ``save_pretrained`` or a `PipelineConfig`/mapping.
         overrides: dotted-path overrides, ``{"generator.ngf": 64}``.
         pretrained: ``None``/``False`` for fresh weights; a directory from ``save_pretrained``
-            (loaded with strict key matching); ``True`` for the weights named in the preset's card.
+            (loaded with strict key matching); ``True`` for the weights named in the preset's card
+            (HF cache, then the bundled ``hub/`` folder, then the Hub; every file sha256-checked).
         device, dtype: where to put the pipeline.
+        lock: a lock file from ``t2izoo lock``: the preset's card must match its entry (config,
+            repo, revision, file hashes) and weights are loaded at the locked commit.
+        local_files_only: never download (as ``HF_HUB_OFFLINE=1``); missing files are named.
+        allow_pickle: let ``pretrained`` read legacy ``.pth``/``.bin`` state dicts, always with
+            ``torch.load(weights_only=True)``; safetensors only otherwise.
         **kw_overrides: slot swaps such as ``encoder="clip"`` or ``refiner=None``.
 
     Raises:
         pydantic.ValidationError: a bad config, with the full field path.
         PortMismatchError: two components disagree (raised before any weights load).
+        WeightsError: weights are missing or fail their sha256 check; ``LockError`` on drift.
 
     Example:
         >>> import t2izoo
@@ -168,14 +178,41 @@ def build(
         else:
             config = build_config(name_or_config, overrides, **kw_overrides)
         pipe = Text2ImagePipeline.from_config(config)
-        pipe.load_pretrained_weights(directory, strict=True)
+        pipe.load_pretrained_weights(directory, strict=True, allow_pickle=allow_pickle)
     else:
         config = build_config(name_or_config, overrides, **kw_overrides)
+        entry = _check_lock(config.preset or str(name_or_config), lock) if lock is not None else None
         pipe = Text2ImagePipeline.from_config(config)
         if pretrained is True:
-            from ._hub import download_preset_weights
-
-            pipe.load_pretrained_weights(download_preset_weights(config.preset or str(name_or_config)), strict=True)
+            folder = _card_weights(config.preset or str(name_or_config), lock, entry, local_files_only, allow_pickle)
+            pipe.load_pretrained_weights(folder, strict=True, allow_pickle=allow_pickle)
     if device is not None or dtype is not None:
         pipe = pipe.to(device=device, dtype=dtype)
     return pipe.eval()
+
+
+def _check_lock(preset: str, lock: str | Path) -> dict[str, Any]:
+    from ._lock import check_lock
+
+    return check_lock(preset, lock)
+
+
+def _card_weights(preset: str, lock: str | Path | None, entry: dict[str, Any] | None,
+                  local_files_only: bool | None, allow_pickle: bool) -> Path:
+    """The folder of a preset's verified weights: pinned by the lock entry when given, else by the card."""
+    from ._cards import load_card
+    from ._hub import WeightsError, WeightsSpec, resolve_weights
+    from ._lock import locked_spec
+
+    if entry is not None and entry.get("weights"):
+        spec = locked_spec(preset, entry, str(lock))
+    else:
+        card = load_card(preset)
+        if not card.weights:
+            raise WeightsError(
+                f"preset '{preset}' publishes no weights (its card {card.path} has `weights: null`). "
+                f"Train it with `t2izoo train {preset} --out DIR` and load it with "
+                f"build('{preset}', pretrained='DIR/final'), or publish a run with `t2izoo publish`."
+            )
+        spec = WeightsSpec.parse(card.weights, origin=str(card.path))
+    return resolve_weights(spec, preset=preset, local_files_only=local_files_only, allow_pickle=allow_pickle).folder

@@ -66,6 +66,53 @@ class Component(nn.Module):
     def load_assets(self, directory: Path) -> None:
         """Read what `save_assets` wrote (called by ``from_pretrained`` before the weights)."""
 
+    # -- one component as a folder / Hub repository (config.json + model.safetensors + README.md)
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write this component's config, safetensors weights, assets and a README.md.
+
+        Example:
+            >>> enc = t2izoo.create_component("encoder", "hashed-embedding")  # doctest: +SKIP
+            >>> enc.save_pretrained("out/encoder")  # doctest: +SKIP
+        """
+        from ._persist import save_component
+
+        return save_component(self, directory)
+
+    @classmethod
+    def from_pretrained(cls, repo_or_dir: str | Path, *, revision: str | None = None,
+                        local_files_only: bool | None = None, allow_pickle: bool = False,
+                        device: Any = None, **context: Any) -> Component:
+        """Rebuild a component from a folder or a Hub repo written by `save_pretrained`.
+
+        Called on a kind (``t2izoo.Encoder.from_pretrained``) or on `Component` (the kind is read
+        from the weights' metadata). ``context`` is what the owner normally passes (a fusion's
+        ``channels``).
+
+        Example:
+            >>> enc = t2izoo.Encoder.from_pretrained("out/encoder")  # doctest: +SKIP
+        """
+        from ._persist import load_component
+
+        module = load_component(repo_or_dir, kind=cls.kind or None, revision=revision,
+                                local_files_only=local_files_only, allow_pickle=allow_pickle, device=device,
+                                **context)
+        if not isinstance(module, cls):
+            raise TypeError(f"{repo_or_dir} holds a {type(module).__name__}, not a {cls.__name__}")
+        return module
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Commit this component (as `save_pretrained` writes it) to a Hub repository.
+
+        Keyword arguments as `t2izoo.Text2ImagePipeline.push_to_hub` (``revision``, ``private``,
+        ``token``, ``commit_message``, ``create_pr``). Returns huggingface_hub's ``CommitInfo``.
+
+        Example:
+            >>> enc.push_to_hub("me/shapes-encoder")  # doctest: +SKIP
+        """
+        from ._persist import push_component
+
+        return push_component(self, repo_id, **kwargs)
+
 
 class Tokenizer(ABC):
     """Turns captions into a `TokenBatch`. Implementations live in `t2izoo.data.tokenizers`."""
@@ -102,6 +149,9 @@ class Fusion(Component):
 
     kind = "fusion"
     out_channels: int
+    #: True for a fusion that also looks at the image of the previous stage (CD-AttnGAN's
+    #: ``clip-attention``): a generator then calls ``fusion(visual, text, image=stage_image)``.
+    needs_stage_image: ClassVar[bool] = False
 
     @abstractmethod
     def forward(self, visual: torch.Tensor, text: TextFeatures) -> FusionOutput: ...

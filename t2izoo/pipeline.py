@@ -6,11 +6,14 @@ On disk (``save_pretrained``)::
     DIR/<slot>/config.json         that component's config
     DIR/<slot>/model.safetensors   its state_dict
     DIR/<slot>/...                 non-tensor assets (a vocabulary, a tokenizer model)
+    DIR/README.md                  the model card (the preset's card when there is one)
+
+The same folder is a Hugging Face Hub model repository: `push_to_hub` commits it and
+`from_pretrained("org/name", revision=...)` downloads it (safetensors only by default).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -23,13 +26,12 @@ from torch import nn
 from ._build import check_ports, create_component
 from ._config import PipelineConfig
 from ._fs import replace_directory
+from ._persist import CONFIG_NAME, WEIGHTS_NAME, load_state, resolve_model_dir, untie, write_component
 from .interfaces import Component, Encoder, Generator, Refiner
 from .types import PipelineOutput
 
 __all__ = ["Text2ImagePipeline", "tensor_to_pil", "WEIGHTS_NAME", "CONFIG_NAME", "PIPELINE_CONFIG_NAME"]
 
-WEIGHTS_NAME = "model.safetensors"
-CONFIG_NAME = "config.json"
 PIPELINE_CONFIG_NAME = "pipeline.json"
 SLOTS = ("encoder", "generator", "refiner")
 
@@ -69,6 +71,8 @@ class Text2ImagePipeline(nn.Module):
         self.encoder = encoder
         self.generator = generator
         self.refiner = refiner
+        # the fast-path switches generation uses (t2izoo.nn.fastpath); plain attribute, not config
+        self.inference_options: Any = None
 
     @classmethod
     def from_config(cls, config: PipelineConfig) -> Text2ImagePipeline:
@@ -90,7 +94,26 @@ class Text2ImagePipeline(nn.Module):
         return self.generator.device
 
     # -- generation ---------------------------------------------------------------------------
-    @torch.inference_mode()
+    def optimize_for_inference(self, options: Any = None, **switches: Any) -> Text2ImagePipeline:
+        """Use the inference fast path (`t2izoo.nn.fastpath.InferenceOptions`) from now on.
+
+        Without arguments: the measured default for the pipeline's device
+        (``InferenceOptions.auto``). Keyword switches (``channels_last=True``,
+        ``autocast="bf16"``, ``compile=True``) change that default. Move the pipeline to its
+        device first: the default depends on it. Returns ``self``.
+
+        Example:
+            >>> import t2izoo
+            >>> pipe = t2izoo.build("shapes-tiny").optimize_for_inference(channels_last=True)
+            >>> pipe.inference_options.label()
+            'inference_mode+channels_last'
+        """
+        from .nn.fastpath import InferenceOptions, apply_inference_options
+
+        base = options if options is not None else InferenceOptions.auto(self.device)
+        self.inference_options = apply_inference_options(self.components(), base.replace(**switches))
+        return self
+
     def forward(
         self,
         prompts: str | Sequence[str],
@@ -111,7 +134,8 @@ class Text2ImagePipeline(nn.Module):
             noise: explicit latent noise for the generator (overrides both).
             refine: run the refiner (if the pipeline has one).
             generator_kwargs: passed to the generator (e.g. ``{"guidance_scale": 3.0}`` for
-                ``clip-diffusion``).
+                ``clip-diffusion``). A generator with ``wants_prompts = True`` (``vqgan-clip``)
+                also gets the raw ``prompts=`` unless given here.
             **refiner_kwargs: passed to the refiner (e.g. ``sampler="ddim", num_inference_steps=50``).
         """
         if isinstance(prompts, str):
@@ -121,13 +145,23 @@ class Text2ImagePipeline(nn.Module):
             raise ValueError("prompts is empty: give at least one caption")
         if generator is None and seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(int(seed))
-        text = self.encoder.encode(prompts)
-        out = self.generator(text, noise=noise, generator=generator, **(generator_kwargs or {}))
-        stages = list(out.images)
-        final = stages[-1]
-        if refine and self.refiner is not None:
-            final = self.refiner(final, text, generator=generator, **refiner_kwargs)
-            stages.append(final)
+        from .nn.fastpath import InferenceOptions, inference_context
+
+        options = self.inference_options or InferenceOptions()
+        with inference_context(options, self.device):
+            text = self.encoder.encode(prompts)
+            gen_kwargs = dict(generator_kwargs or {})
+            if getattr(self.generator, "wants_prompts", False):  # weighted prompts ("a:1 | b:-0.5")
+                gen_kwargs.setdefault("prompts", prompts)
+            out = self.generator(text, noise=noise, generator=generator, **gen_kwargs)
+            stages = list(out.images)
+            final = stages[-1]
+            if refine and self.refiner is not None:
+                final = self.refiner(final, text, generator=generator, **refiner_kwargs)
+                stages.append(final)
+        if options.autocast is not None:  # callers always get fp32 images
+            stages = [s.float() for s in stages]
+            final = stages[-1]
         return PipelineOutput(
             images=tensor_to_pil(final),
             tensors=final,
@@ -143,8 +177,6 @@ class Text2ImagePipeline(nn.Module):
         The directory is written next to its final place and renamed into it, so an interrupted
         save never leaves a half-written model behind.
         """
-        from safetensors.torch import save_file
-
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
@@ -153,55 +185,111 @@ class Text2ImagePipeline(nn.Module):
             for slot, module in self.components().items():
                 sub = tmp / slot
                 sub.mkdir()
-                (sub / CONFIG_NAME).write_text(json.dumps(module.config.model_dump(mode="json"), indent=2))
-                state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
-                save_file(_untie(state), str(sub / WEIGHTS_NAME), metadata={"format": "pt", "t2izoo": slot})
-                module.save_assets(sub)
+                write_component(module, sub, slot)
+            (tmp / "README.md").write_text(self.model_card(), encoding="utf-8")
             replace_directory(tmp, directory)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return directory
 
-    def load_pretrained_weights(self, directory: str | Path, *, strict: bool = True) -> None:
-        """Load weights and assets written by `save_pretrained` into this pipeline."""
-        from safetensors.torch import load_file
+    def model_card(self) -> str:
+        """README.md for the saved folder: the preset's card if it has one, else a short generated card."""
+        if self.config.preset:
+            from ._cards import CardError, load_card
 
+            try:
+                return load_card(self.config.preset).render()
+            except CardError:
+                pass
+        slots = ", ".join(f"{slot} `{m.config.name}`" for slot, m in self.components().items())
+        return (
+            "---\nlibrary_name: t2izoo\ntags: [t2izoo, text-to-image]\npipeline_tag: text-to-image\n---\n\n"
+            f"# {self.config.preset or 't2izoo pipeline'}\n\nA t2izoo text-to-image pipeline: {slots}.\n\n"
+            "```python\nimport t2izoo\npipe = t2izoo.Text2ImagePipeline.from_pretrained(\"THIS_REPO_OR_FOLDER\")\n"
+            'out = pipe(["a small red circle left of a blue square"], seed=0)\n```\n'
+        )
+
+    def load_pretrained_weights(self, directory: str | Path, *, strict: bool = True, allow_pickle: bool = False) -> None:
+        """Load weights and assets written by `save_pretrained` into this pipeline.
+
+        ``allow_pickle`` lets a slot without ``model.safetensors`` use a legacy
+        ``pytorch_model.bin``/``model.pth``, read with ``torch.load(weights_only=True)``.
+        """
         directory = Path(directory)
         if not directory.is_dir():
             raise FileNotFoundError(f"model directory {directory} does not exist")
         for slot, module in self.components().items():
             sub = directory / slot
             weights = sub / WEIGHTS_NAME
-            if not weights.is_file():
+            try:
+                state = load_state(sub, device=self.device, allow_pickle=allow_pickle)
+            except FileNotFoundError:
                 raise FileNotFoundError(
                     f"{weights} is missing: the directory has no weights for the {slot} "
                     f"'{module.config.name}' (was it written by save_pretrained for this config?)"
-                )
+                ) from None
             module.load_assets(sub)
-            state = load_file(str(weights), device=str(self.device))
             result = module.load_state_dict(state, strict=strict)
             if strict and (result.missing_keys or result.unexpected_keys):  # pragma: no cover
                 raise RuntimeError(f"{weights}: {result}")
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, **kwargs: Any) -> Text2ImagePipeline:
-        """Load a pipeline written by `save_pretrained` (strict key matching).
+    def from_pretrained(
+        cls,
+        repo_or_dir: str | Path,
+        *,
+        revision: str | None = None,
+        local_files_only: bool | None = None,
+        allow_pickle: bool = False,
+        **kwargs: Any,
+    ) -> Text2ImagePipeline:
+        """Load a pipeline written by `save_pretrained`, from a folder or a Hub repository.
+
+        Args:
+            repo_or_dir: a local folder, or a Hub repo id (``"org/name"``) downloaded through
+                huggingface_hub (its cache, ``HF_ENDPOINT`` and ``HF_HUB_OFFLINE`` apply).
+            revision: branch, tag or commit of the Hub repository (default ``main``).
+            local_files_only: use the cache only.
+            allow_pickle: also fetch/read legacy ``.bin``/``.pth`` weights (``weights_only=True``).
+            **kwargs: passed to `t2izoo.build` (``device=``, overrides).
 
         Example:
             >>> pipe = Text2ImagePipeline.from_pretrained("runs/shapes/final")  # doctest: +SKIP
+            >>> pipe = Text2ImagePipeline.from_pretrained("t2izoo/shapes-tiny", revision="v1")  # doctest: +SKIP
         """
         from ._build import build
 
-        return build(str(directory), pretrained=directory, **kwargs)
+        directory = resolve_model_dir(repo_or_dir, revision=revision, local_files_only=local_files_only,
+                                      allow_pickle=allow_pickle)
+        return build(str(directory), pretrained=directory, allow_pickle=allow_pickle, **kwargs)
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        revision: str | None = None,
+        commit_message: str = "Upload t2izoo pipeline",
+        private: bool | None = None,
+        token: str | bool | None = None,
+        create_pr: bool = False,
+        api: Any = None,
+    ) -> Any:
+        """Save this pipeline (configs, safetensors, README.md card) and commit it to a Hub repo.
+
+        Creates the repository if needed and uploads everything in one commit; returns
+        huggingface_hub's ``CommitInfo`` (``.oid`` is the commit to pin in a card).
+
+        Example:
+            >>> info = pipe.push_to_hub("me/shapes-tiny")  # doctest: +SKIP
+            >>> info.oid  # doctest: +SKIP
+        """
+        from ._hub import push_folder
+
+        with tempfile.TemporaryDirectory(prefix="t2izoo-push-") as tmp:
+            folder = self.save_pretrained(Path(tmp) / "model")
+            return push_folder(folder, repo_id, revision=revision, commit_message=commit_message,
+                               private=private, token=token, create_pr=create_pr, api=api)
 
 
-def _untie(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """safetensors refuses shared storage: give tied tensors their own copy."""
-    seen: dict[tuple[int, int], str] = {}
-    out = {}
-    for key, value in state.items():
-        ident = (value.untyped_storage().data_ptr(), value.storage_offset())
-        out[key] = value.clone() if ident in seen and value.numel() > 0 else value
-        seen.setdefault(ident, key)
-    return out
+_untie = untie  # kept for callers of the old private name

@@ -16,7 +16,7 @@ import sys
 # order shown in --help; a module that does not exist yet is simply not offered
 COMMANDS = (
     "list", "info", "plugins", "build", "generate", "data", "train", "evaluate", "ablate",
-    "convert", "lock", "demo", "bench",
+    "convert", "lock", "publish", "demo", "bench",
 )
 
 

@@ -12,10 +12,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", default="out.png",
                    help="output PNG; with several prompts/seeds and no --grid, files are numbered")
     p.add_argument("--prompts-file", help="a text file with one prompt per line")
-    p.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds")
+    p.add_argument("--seed", "--seeds", dest="seed", type=int, nargs="+", default=[0], help="one or more seeds")
     p.add_argument("--grid", action="store_true", help="write one captioned grid instead of separate files")
     p.add_argument("--pretrained", default=None,
-                   help="weights: a model directory, or 'hub' for the card's published weights")
+                   help="weights: a model directory, or 'hub' for the card's published weights "
+                        "(the default for a preset whose card has a weights block)")
+    p.add_argument("--random-weights", action="store_true",
+                   help="use freshly initialised weights even when the card publishes weights")
+    p.add_argument("--lock", default=None, help="a lock file from `t2izoo lock`: refuse any drift")
+    p.add_argument("--offline", action="store_true", help="never download (cache / bundled hub/ only)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda when available)")
     p.add_argument("--overrides", nargs="*", default=[], help="key=value config overrides")
     p.set_defaults(func=run)
@@ -47,12 +52,9 @@ def run(args: argparse.Namespace) -> int:
     prompts = _prompts(args)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = Path(args.model)
-    pretrained: object = args.pretrained
-    if pretrained == "hub":
-        pretrained = True
-    elif pretrained is None and model.is_dir():
-        pretrained = model
-    pipe = build(args.model, parse_cli_overrides(args.overrides), pretrained=pretrained, device=device)
+    pretrained = _default_pretrained(args, model)
+    pipe = build(args.model, parse_cli_overrides(args.overrides), pretrained=pretrained, device=device,
+                 lock=args.lock, local_files_only=args.offline or None)
     images, captions = [], []
     for seed in args.seed:
         out = pipe(prompts, seed=seed)
@@ -72,3 +74,21 @@ def run(args: argparse.Namespace) -> int:
             img.save(path)
             print(f"wrote {path}  <- {captions[i]!r}")
     return 0
+
+
+def _default_pretrained(args: argparse.Namespace, model: object) -> object:
+    """Explicit --pretrained wins; a model folder loads itself; a preset uses its card's weights if any."""
+    if args.random_weights:
+        return None
+    if args.pretrained == "hub":
+        return True
+    if args.pretrained is not None:
+        return args.pretrained
+    if model.is_dir():  # type: ignore[attr-defined]
+        return model
+    from t2izoo._cards import CardError, load_card
+
+    try:
+        return True if load_card(args.model).weights else None
+    except CardError:
+        return None
