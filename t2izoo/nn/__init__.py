@@ -11,7 +11,10 @@ Example:
     (torch.Size([1, 16, 8, 8]), torch.Size([1, 3, 8, 8]))
 """
 
-from . import diffusion  # diffusion plumbing: samplers by name, loss, sampling loop
+from . import (
+    diffusion,  # diffusion plumbing: samplers by name, loss, sampling loop
+    stackgan,  # the StackGAN/AttnGAN generator skeleton: CA, initial stage, refine stage
+)
 from .attention import MaskMode, WordAttention, expand_word_mask, word_attention
 from .blocks import (
     GLU,
@@ -33,9 +36,11 @@ from .damsm import (
     sentence_loss,
     words_loss,
 )
+from .damsm_batched import words_loss_batched
 
 __all__ = [
     "diffusion",
+    "stackgan",
     "GLU",
     "ResBlock",
     "conv1x1",
@@ -56,4 +61,5 @@ __all__ = [
     "region_attention",
     "sentence_loss",
     "words_loss",
+    "words_loss_batched",
 ]

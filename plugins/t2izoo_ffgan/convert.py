@@ -1,0 +1,314 @@
+"""``t2izoo convert ffgan``: the released FF-GAN generator (+ AttnGAN's DAMSM files) -> a model directory.
+
+The release (github.com/haoranhfut/FF-GAN) is a DM-GAN fork. Its ``G_NET`` state dict differs
+from our ``ffgan`` generator in two ways, and the mapping is exactly these:
+
+* the fusion of a refinement stage sits directly in ``h_net<k>`` (``w_att.conv_context``,
+  ``affine.conv`` / ``conv_weight`` / ``conv_bias``, ``s_att.conv_context``); ours is the
+  swappable component ``h_net<k>.att``, so ``att.`` is inserted;
+* ``h_net<k>`` also holds DM-GAN's memory-writing layers (``A``, ``B``, ``M_r``, ``M_w``, ``key``,
+  ``value``, ``response_gate``), built but never called by FF-GAN's forward pass: dropped.
+
+Everything else (``ca_net``, ``h_net1``, ``residual``, ``upsample``, ``img_net<k>``) is key for
+key. A ``module.`` prefix (``DataParallel``) is removed and batch-norm ``num_batches_tracked``
+counters absent from old files are filled with zeros; any other missing or unexpected key is an
+error that names it. Files are read with ``torch.load(weights_only=True)``.
+
+FF-GAN uses AttnGAN's pretrained DAMSM encoders, so ``--text-encoder`` / ``--captions`` /
+``--image-encoder`` are AttnGAN's ``text_encoder200.pth``, ``captions.pickle`` and
+``image_encoder200.pth``.
+
+Example:
+    $ t2izoo convert ffgan --generator netG.pth --text-encoder text_encoder200.pth \\
+          --captions captions.pickle --out models/ffgan-bird --preset ffgan-bird
+    $ t2izoo generate models/ffgan-bird "this bird is red with white wings"
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CONVERTER",
+    "FFGANConverter",
+    "ConversionError",
+    "MEMORY_LAYERS",
+    "read_checkpoint",
+    "map_generator_keys",
+    "infer_generator_config",
+    "infer_encoder_config",
+    "convert_ffgan",
+]
+
+#: DM-GAN memory-writing layers in every released ``h_net<k>``; FF-GAN's forward never uses them
+MEMORY_LAYERS = ("A", "B", "M_r", "M_w", "key", "value", "response_gate")
+#: the release's fusion layers of a stage, which live under ``h_net<k>.att`` here
+FUSION_LAYERS = ("w_att", "affine", "s_att")
+DAMSM_DIR = "damsm_image_encoder"  # where the DAMSM image encoder goes (the attngan recipes read it there)
+
+
+class ConversionError(ValueError):
+    """A checkpoint does not fit the architecture it is converted to."""
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Tensors of a ``.pth`` state dict (weights only; a ``module.`` prefix removed)."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - name the file, keep the cause
+        raise ConversionError(f"{path}: cannot read it as a weights-only PyTorch state dict: {err}") from err
+    for wrapper in ("state_dict", "model", "netG"):
+        if isinstance(state, Mapping) and wrapper in state and isinstance(state[wrapper], Mapping):
+            state = state[wrapper]
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ConversionError(f"{path}: expected a state dict of tensors, got {type(state).__name__}")
+    return {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
+
+
+_STAGE_KEY = re.compile(r"^(h_net\d+)\.([^.]+)\.(.+)$")
+
+
+def map_generator_keys(state: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Release ``G_NET`` keys -> ``ffgan`` keys. Returns ``(mapped state, dropped memory keys)``.
+
+    Example:
+        >>> mapped, dropped = map_generator_keys({"h_net2.w_att.conv_context.weight": 0,
+        ...                                       "h_net2.M_r.0.bias": 1, "img_net2.img.0.weight": 2})
+        >>> sorted(mapped), dropped
+        (['h_net2.att.w_att.conv_context.weight', 'img_net2.img.0.weight'], ['h_net2.M_r.0.bias'])
+    """
+    mapped: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in state.items():
+        m = _STAGE_KEY.match(key)
+        if m and m.group(2) in MEMORY_LAYERS:
+            dropped.append(key)
+            continue
+        if m and m.group(2) in FUSION_LAYERS:
+            key = f"{m.group(1)}.att.{m.group(2)}.{m.group(3)}"
+        mapped[key] = value
+    return mapped, dropped
+
+
+def _shape(state: Mapping[str, Any], key: str, source: str) -> tuple[int, ...]:
+    if key not in state:
+        raise ConversionError(f"{source}: key {key!r} is missing; is this the right kind of checkpoint?")
+    return tuple(state[key].shape)
+
+
+def infer_generator_config(state: Mapping[str, Any], source: str = "generator") -> dict[str, Any]:
+    """``ffgan`` config fields from a (mapped) generator state dict."""
+    ca_out, sentence_dim = _shape(state, "ca_net.fc.weight", source)
+    c_dim = ca_out // 4
+    ngf = _shape(state, "img_net1.img.0.weight", source)[1]
+    in_dim = _shape(state, "h_net1.fc.0.weight", source)[1]
+    branch_num = max(int(m.group(1)) for k in state if (m := re.match(r"img_net(\d+)\.", k)))
+    config: dict[str, Any] = {
+        "name": "ffgan", "ngf": ngf, "c_dim": c_dim, "z_dim": in_dim - c_dim,
+        "sentence_dim": sentence_dim, "branch_num": branch_num, "word_dim": sentence_dim,
+    }
+    if branch_num > 1:
+        if "h_net2.att.affine.conv.weight" not in state:
+            raise ConversionError(
+                f"{source}: no FF-Block weights (h_net2.affine.conv.weight); an AttnGAN or DM-GAN generator "
+                f"is converted with `t2izoo convert attngan`"
+            )
+        config["word_dim"] = _shape(state, "h_net2.att.w_att.conv_context.weight", source)[1]
+        config["r_num"] = len({m.group(1) for k in state if (m := re.match(r"h_net2\.residual\.(\d+)\.", k))})
+        config["fusion"] = {
+            "name": "affine", "level": "word",
+            "hidden": _shape(state, "h_net2.att.affine.conv.weight", source)[0],
+            "gsr": "h_net2.att.s_att.conv_context.weight" in state,
+        }
+    return config
+
+
+def infer_encoder_config(state: Mapping[str, Any], source: str = "text encoder") -> dict[str, Any]:
+    """``lstm`` config fields from AttnGAN's RNN_ENCODER state dict (the vocabulary comes separately)."""
+    vocab_size, embed_dim = _shape(state, "encoder.weight", source)
+    hidden_per_dir = _shape(state, "rnn.weight_hh_l0", source)[1]
+    bidirectional = "rnn.weight_hh_l0_reverse" in state
+    if any(k.startswith("rnn.") and "_l1" in k for k in state):
+        raise ConversionError(f"{source}: a multi-layer RNN is not the DAMSM encoder (found *_l1 keys)")
+    if _shape(state, "rnn.weight_ih_l0", source)[0] != 4 * hidden_per_dir:
+        raise ConversionError(f"{source}: rnn.weight_ih_l0 is not an LSTM's (a GRU checkpoint?)")
+    return {
+        "name": "lstm", "vocab_size": vocab_size, "embed_dim": embed_dim,
+        "hidden": hidden_per_dir * (2 if bidirectional else 1), "bidirectional": bidirectional,
+    }
+
+
+def _strict_state(module: Any, state: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """``state`` on ``module``'s keys; missing BN counters filled; any other difference is an error."""
+    import torch
+
+    own = module.state_dict()
+    out: dict[str, Any] = {}
+    missing = []
+    for key, ref in own.items():
+        if key in state:
+            if tuple(state[key].shape) != tuple(ref.shape):
+                raise ConversionError(
+                    f"{source}: {key} has shape {tuple(state[key].shape)}, the model expects {tuple(ref.shape)}"
+                )
+            out[key] = state[key].to(ref.dtype)
+        elif key.endswith("num_batches_tracked"):
+            out[key] = torch.zeros_like(ref)  # PyTorch < 0.4 did not store the counter
+        else:
+            missing.append(key)
+    unexpected = sorted(set(state) - set(own))
+    if missing or unexpected:
+        raise ConversionError(
+            f"{source}: keys do not match the model. missing: {missing[:8]}{' ...' if len(missing) > 8 else ''}; "
+            f"unexpected: {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}"
+        )
+    return out
+
+
+def _merge_preset(preset: str, slot: str, base: Mapping[str, Any], inferred: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in inferred.items():
+        if key == "fusion":
+            merged["fusion"] = _merge_preset(preset, "generator.fusion", base.get("fusion") or {}, value)
+            continue
+        expected = base.get(key)
+        if key not in ("name", "vocab", "vocab_size") and expected is not None and expected != value:
+            raise ConversionError(
+                f"the checkpoint's {slot} has {key}={value!r} but preset {preset!r} says {key}={expected!r}; "
+                f"choose the matching preset or omit --preset"
+            )
+        merged[key] = value
+    return merged
+
+
+def convert_ffgan(
+    generator: str | Path,
+    text_encoder: str | Path,
+    captions: str | Path,
+    out: str | Path,
+    *,
+    image_encoder: str | Path | None = None,
+    preset: str | None = None,
+    mask_mode: str = "correct",
+    max_length: int | None = None,
+) -> Path:
+    """Convert the released FF-GAN generator and AttnGAN's DAMSM files into a model directory.
+
+    Args:
+        generator: the release's G_NET ``.pth`` (``netG_*.pth``).
+        text_encoder: AttnGAN's DAMSM RNN_ENCODER ``.pth``.
+        captions: the data set's ``captions.pickle`` (the vocabulary order).
+        out: the model directory to write.
+        image_encoder: DAMSM CNN_ENCODER ``.pth``; written to ``OUT/damsm_image_encoder``.
+        preset: a preset whose sizes the files must match (``ffgan-bird``).
+        mask_mode: ``"none"`` attends over padding as the release does; ``"correct"`` (default)
+            ignores each caption's padding.
+        max_length: words kept per caption (default: the preset's, else 18).
+
+    Returns:
+        ``out``. Load it with ``t2izoo.build(preset or str(out), pretrained=out)``.
+
+    Example:
+        >>> convert_ffgan("netG.pth", "text_encoder200.pth", "captions.pickle", "models/ffgan-bird",
+        ...               preset="ffgan-bird")   # doctest: +SKIP
+    """
+    import t2izoo
+    from t2izoo import PipelineConfig, Text2ImagePipeline
+    from t2izoo.data import AttnGANTokenizer
+
+    g_state, dropped = map_generator_keys(read_checkpoint(generator))
+    e_state = read_checkpoint(text_encoder)
+    g_cfg = infer_generator_config(g_state, str(generator))
+    if "fusion" in g_cfg:
+        g_cfg["fusion"]["mask_mode"] = mask_mode
+    e_cfg = infer_encoder_config(e_state, str(text_encoder))
+    e_cfg["vocab"] = None  # the vocabulary travels with the weights (vocab.json), not as a path
+    if e_cfg["hidden"] != g_cfg["word_dim"] or e_cfg["hidden"] != g_cfg["sentence_dim"]:
+        raise ConversionError(
+            f"text encoder width {e_cfg['hidden']} does not match the generator's "
+            f"word_dim={g_cfg['word_dim']} / sentence_dim={g_cfg['sentence_dim']}"
+        )
+    tokenizer = AttnGANTokenizer.from_captions_pickle(Path(captions))
+    if tokenizer.vocab_size != e_cfg["vocab_size"]:
+        raise ConversionError(
+            f"{captions} has {tokenizer.vocab_size} words but {text_encoder} embeds "
+            f"{e_cfg['vocab_size']}: they come from different data sets or versions"
+        )
+    data: dict[str, Any] = {"encoder": e_cfg, "generator": g_cfg, "refiner": None}
+    if preset is not None:
+        base = t2izoo.build_config(preset).to_dict()
+        generator_cfg = _merge_preset(preset, "generator", base["generator"], g_cfg)  # checked first
+        data = {
+            "encoder": _merge_preset(preset, "encoder", base["encoder"], e_cfg),
+            "generator": generator_cfg,
+            "refiner": base.get("refiner"),
+            "preset": preset,
+        }
+    else:
+        data["encoder"].setdefault("max_length", 18)
+    if max_length is not None:
+        data["encoder"]["max_length"] = max_length
+    try:
+        config = PipelineConfig.model_validate(data)
+        pipe = Text2ImagePipeline.from_config(config)
+    except ValueError as err:  # the vocabulary and the embedding disagree, a bad preset...
+        raise ConversionError(f"cannot build the converted model from {generator} / {text_encoder}: {err}") from err
+    pipe.encoder.tokenizer = tokenizer
+    pipe.encoder.load_state_dict(_strict_state(pipe.encoder, e_state, str(text_encoder)), strict=True)
+    pipe.generator.load_state_dict(_strict_state(pipe.generator, g_state, str(generator)), strict=True)
+    out = Path(out)
+    pipe.save_pretrained(out)
+    if dropped:
+        stages = sorted({k.split(".")[0] for k in dropped})
+        print(f"dropped {len(dropped)} unused DM-GAN memory tensors ({', '.join(stages)})")
+
+    if image_encoder is not None:
+        from t2izoo.nn import DAMSMImageEncoder
+
+        i_state = read_checkpoint(image_encoder)
+        embed_dim = _shape(i_state, "emb_cnn_code.weight", str(image_encoder))[0]
+        damsm = DAMSMImageEncoder(embed_dim=embed_dim, backbone="inception_v3", align_corners=True)
+        damsm.load_state_dict(_strict_state(damsm, i_state, str(image_encoder)), strict=True)
+        damsm.save_pretrained(out / DAMSM_DIR)
+    return out
+
+
+class FFGANConverter:
+    """The ``ffgan`` converter object that ``t2izoo convert ffgan`` drives."""
+
+    name = "ffgan"
+    help = "released FF-GAN netG.pth + AttnGAN's DAMSM files + captions.pickle -> model directory"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--generator", required=True, help="the release's G_NET state dict (netG_*.pth)")
+        parser.add_argument("--text-encoder", required=True, help="DAMSM RNN_ENCODER state dict (text_encoder*.pth)")
+        parser.add_argument("--image-encoder", default=None, help="DAMSM CNN_ENCODER state dict (image_encoder*.pth)")
+        parser.add_argument("--captions", required=True, help="the data set's captions.pickle (vocabulary)")
+        parser.add_argument("--out", required=True, help="model directory to write")
+        parser.add_argument("--preset", default=None, help="check sizes against this preset (ffgan-bird)")
+        parser.add_argument(
+            "--mask-mode", choices=("correct", "none"), default="correct",
+            help="none: attend over padding words too, as the release does",
+        )
+        parser.add_argument("--max-length", type=int, default=None, help="words kept per caption")
+
+    def run(self, args: argparse.Namespace) -> int:
+        out = convert_ffgan(
+            args.generator, args.text_encoder, args.captions, args.out,
+            image_encoder=args.image_encoder, preset=args.preset, mask_mode=args.mask_mode,
+            max_length=args.max_length,
+        )
+        print(f"wrote {out}; load it with t2izoo.build({str(args.preset or out)!r}, pretrained={str(out)!r})")
+        return 0
+
+
+CONVERTER = FFGANConverter()
