@@ -21,6 +21,12 @@ __all__ = ["CLIPWeightsError", "create_open_clip", "register_model_configs"]
 _WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
 
 
+#: weights this plugin ships (model -> tag -> file in ./weights), trained by the project; see
+#: bundle_shapes_clip.py for how they were made and measured
+BUNDLED_WEIGHTS: dict[str, dict[str, str]] = {"shapes-clip-tiny": {"shapes": "shapes-clip-tiny.safetensors"}}
+BUNDLED_DIR = Path(__file__).parent / "weights"
+
+
 class CLIPWeightsError(RuntimeError):
     """CLIP weights named in a config cannot be found or fetched."""
 
@@ -112,6 +118,10 @@ def create_open_clip(config: CLIPEncoderConfig) -> Any:
         with _quiet_root_warnings():
             return open_clip.create_model(config.model, pretrained=None, pretrained_text=False, **kwargs)
 
+    bundled = BUNDLED_WEIGHTS.get(config.model, {}).get(pretrained)
+    if bundled is not None:
+        return _from_bundled(config, open_clip, BUNDLED_DIR / bundled, kwargs)
+
     tag_cfg = open_clip.get_pretrained_cfg(config.model, pretrained)
     if not tag_cfg:
         if Path(pretrained).expanduser().is_file():
@@ -123,7 +133,7 @@ def create_open_clip(config: CLIPEncoderConfig) -> Any:
                 f"tag ({', '.join(open_clip.list_pretrained_tags_by_model(config.model)[:6]) or 'none known'}), "
                 "or null for random initialisation."
             )
-        tags = open_clip.list_pretrained_tags_by_model(config.model)
+        tags = [*BUNDLED_WEIGHTS.get(config.model, {}), *open_clip.list_pretrained_tags_by_model(config.model)]
         raise ValueError(
             f"clip.pretrained={pretrained!r} is not an open_clip tag for {config.model!r} nor an existing file. "
             f"Tags for {config.model}: {', '.join(tags) or 'none (use a checkpoint file or null)'}"
@@ -141,6 +151,22 @@ def create_open_clip(config: CLIPEncoderConfig) -> Any:
             "and copy its Hugging Face cache into this machine's HF_HOME, or download the checkpoint file and "
             "set clip.pretrained=/path/to/file."
         ) from err
+
+
+def _from_bundled(config: CLIPEncoderConfig, open_clip: Any, path: Path, kwargs: dict[str, Any]) -> Any:
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise CLIPWeightsError(
+            f"clip.pretrained={config.pretrained!r} for clip.model={config.model!r}: the bundled file {path} is "
+            "missing from this installation; reinstall t2izoo or retrain it (see t2izoo_clip/bundle_shapes_clip.py)"
+        )
+    with _quiet_root_warnings():
+        model = open_clip.create_model(config.model, pretrained=None, pretrained_text=False, **kwargs)
+    reference = model.state_dict()
+    state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in load_file(str(path)).items()}
+    model.load_state_dict(state, strict=True)
+    return model
 
 
 def _from_inline_architecture(config: CLIPEncoderConfig, open_clip: Any) -> Any:
