@@ -56,6 +56,7 @@ _LAZY = {
     "GeneratorOutput": ".types",
     "PipelineOutput": ".types",
     "MetricResult": ".types",
+    "WeightsError": "._hub",
 }
 
 __all__ = [

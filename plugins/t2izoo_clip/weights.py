@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import t2izoo
+
 from .configs import MODEL_CONFIG_DIR, CLIPEncoderConfig
 
 __all__ = ["CLIPWeightsError", "create_open_clip", "register_model_configs"]
@@ -27,7 +29,7 @@ BUNDLED_WEIGHTS: dict[str, dict[str, str]] = {"shapes-clip-tiny": {"shapes": "sh
 BUNDLED_DIR = Path(__file__).parent / "weights"
 
 
-class CLIPWeightsError(RuntimeError):
+class CLIPWeightsError(t2izoo.WeightsError):
     """CLIP weights named in a config cannot be found or fetched."""
 
 

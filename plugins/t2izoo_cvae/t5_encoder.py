@@ -25,7 +25,7 @@ _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_m
 _SPIECE = "spiece.model"
 
 
-class T5WeightsError(RuntimeError):
+class T5WeightsError(t2izoo.WeightsError):
     """T5 weights or tokenizer named in a config cannot be found or fetched."""
 
 
