@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
 
 import t2izoo
-from t2izoo.nn import GLU, ResBlock, conv3x3, up_block
+from t2izoo.nn.stackgan import CANet, ImageHead, InitStage, RefineStage
 from t2izoo.types import GeneratorOutput, TextFeatures
 
 from .config import AttnGANConfig
@@ -22,69 +21,9 @@ from .config import AttnGANConfig
 __all__ = ["CANet", "InitStage", "AttnStage", "ImageHead", "AttnGANGenerator"]
 
 
-class CANet(nn.Module):
-    """Conditioning augmentation: sentence -> Linear(4c) -> GLU -> (mu, logvar); c = mu + eps*std."""
-
-    def __init__(self, sentence_dim: int, c_dim: int) -> None:
-        super().__init__()
-        self.c_dim = c_dim
-        self.fc = nn.Linear(sentence_dim, c_dim * 4, bias=True)
-        self.glu = GLU()
-
-    def encode(self, sentence: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.glu(self.fc(sentence))
-        return x[:, : self.c_dim], x[:, self.c_dim :]
-
-    def forward(self, sentence: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encode(sentence)
-        std = logvar.mul(0.5).exp()
-        return eps * std + mu, mu, logvar
-
-
-class InitStage(nn.Module):
-    """cat(c, z) -> Linear (no bias) -> BN1d -> GLU -> [16ngf, 4, 4] -> 4 up blocks -> [ngf, 64, 64]."""
-
-    def __init__(self, ngf16: int, in_dim: int) -> None:
-        super().__init__()
-        self.gf_dim = ngf16
-        self.fc = nn.Sequential(
-            nn.Linear(in_dim, ngf16 * 4 * 4 * 2, bias=False), nn.BatchNorm1d(ngf16 * 4 * 4 * 2), GLU()
-        )
-        self.upsample1 = up_block(ngf16, ngf16 // 2)
-        self.upsample2 = up_block(ngf16 // 2, ngf16 // 4)
-        self.upsample3 = up_block(ngf16 // 4, ngf16 // 8)
-        self.upsample4 = up_block(ngf16 // 8, ngf16 // 16)
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        # the original concatenates the condition first
-        h = self.fc(torch.cat((c, z), 1)).view(-1, self.gf_dim, 4, 4)
-        return self.upsample4(self.upsample3(self.upsample2(self.upsample1(h))))
-
-
-class AttnStage(nn.Module):
-    """fusion (``att``) -> residual blocks -> up block: ``[B, ngf, s, s]`` -> ``[B, ngf, 2s, 2s]``."""
-
-    def __init__(self, ngf: int, fusion: t2izoo.Fusion, r_num: int) -> None:
-        super().__init__()
-        self.att = fusion
-        width = fusion.out_channels
-        self.residual = nn.Sequential(*[ResBlock(width) for _ in range(r_num)])
-        self.upsample = up_block(width, ngf)
-
-    def forward(self, h: torch.Tensor, text: TextFeatures) -> tuple[torch.Tensor, torch.Tensor | None]:
-        fused = self.att(h, text)
-        return self.upsample(self.residual(fused.features)), fused.attention
-
-
-class ImageHead(nn.Module):
-    """conv3x3 (no bias) -> tanh."""
-
-    def __init__(self, ngf: int, channels: int = 3) -> None:
-        super().__init__()
-        self.img = nn.Sequential(conv3x3(ngf, channels), nn.Tanh())
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.img(h)
+# the StackGAN skeleton (CA, initial stage, refinement stage around a fusion, image head) is
+# shared with FF-GAN and lives in the core; AttnGAN's stage is the generic refinement stage
+AttnStage = RefineStage
 
 
 class AttnGANGenerator(t2izoo.Generator):
@@ -167,7 +106,7 @@ class AttnGANGenerator(t2izoo.Generator):
         images.append(self.img_net1(h))
         attention.append(None)
         for k in range(2, self.config.branch_num + 1):
-            h, att = getattr(self, f"h_net{k}")(h, text)
+            h, att = getattr(self, f"h_net{k}")(h, text, image=images[-1])
             images.append(getattr(self, f"img_net{k}")(h))
             attention.append(att)
         return GeneratorOutput(images=images, attention=attention, extras={"mu": mu, "logvar": logvar, "c_code": c_code})
