@@ -154,7 +154,7 @@ def register_embedder(name: str, loader: Callable[..., TextImageEmbedder]) -> No
 
 def _builtin() -> None:
     # imported here: these modules import torchvision/timm/open_clip only when a loader runs
-    from . import clip, inception, pixels  # noqa: F401
+    from . import clip, damsm, inception, pixels  # noqa: F401
 
 
 def image_backbone_names() -> list[str]:
