@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -199,6 +200,9 @@ class PipelineConfig(BaseModel):
 
 
 # -- overrides --------------------------------------------------------------------------------
+_BARE_EXPONENT = re.compile(r"[+-]?\d+[eE][+-]?\d+")
+
+
 def _parse_scalar(text: str) -> Any:
     """CLI value -> Python value: YAML scalars/lists (``64``, ``true``, ``[1,2]``, ``none``)."""
     import yaml
@@ -206,7 +210,8 @@ def _parse_scalar(text: str) -> Any:
     if text.lower() in ("none", "null"):
         return None
     try:
-        return yaml.safe_load(text)
+        # YAML 1.1 reads `5e-4` (no dot) as a string; users mean the number
+        return float(text) if _BARE_EXPONENT.fullmatch(text) else yaml.safe_load(text)
     except yaml.YAMLError:
         return text
 
@@ -215,8 +220,8 @@ def parse_cli_overrides(items: list[str]) -> dict[str, Any]:
     """Turn ``["generator.ngf=64", "refiner=none"]`` into ``{"generator.ngf": 64, "refiner": None}``.
 
     Example:
-        >>> parse_cli_overrides(["generator.ngf=64", "refiner=none"])
-        {'generator.ngf': 64, 'refiner': None}
+        >>> parse_cli_overrides(["generator.ngf=64", "refiner=none", "lr=5e-4"])
+        {'generator.ngf': 64, 'refiner': None, 'lr': 0.0005}
     """
     out: dict[str, Any] = {}
     for item in items:

@@ -129,3 +129,10 @@ def test_generator_kwargs_reach_the_generator_per_call():
     b = pipe(["a red circle"], seed=0, generator_kwargs={**opts, "num_inference_steps": 3})
     assert torch.equal(a.tensors, again.tensors)
     assert a.tensors.shape == b.tensors.shape and not torch.equal(a.tensors, b.tensors)
+
+
+def test_cli_overrides_read_bare_exponents_as_numbers():
+    from t2izoo._config import parse_cli_overrides
+
+    parsed = parse_cli_overrides(["lr=5e-4", "n=1E3", "tag=1e", "ngf=64", "refiner=none"])
+    assert parsed == {"lr": 5e-4, "n": 1000.0, "tag": "1e", "ngf": 64, "refiner": None}
