@@ -6,6 +6,7 @@ Images are float tensors in ``[-1, 1]``, channels first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,10 @@ class TextFeatures:
             without word features (``label``).
         mask: ``[B, L]`` bool, ``True`` where a token is padding; ``None`` means no padding.
         sentence: ``[B, Ds]`` one vector per caption.
+        image_encoder: optional callable ``images [B,C,H,W] in [-1,1] -> [B, E]`` giving image
+            embeddings in the space the encoder shares with images (CLIP's). Set by encoders with an
+            image side (``lstm+clip``) so that a fusion can compare the text with the image being
+            generated (CD-AttnGAN eq. 3); ``None`` for text-only encoders.
 
     Example:
         >>> tf = TextFeatures(words=torch.zeros(2, 5, 8), mask=None, sentence=torch.zeros(2, 8))
@@ -58,6 +63,7 @@ class TextFeatures:
     words: torch.Tensor | None
     mask: torch.Tensor | None
     sentence: torch.Tensor
+    image_encoder: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     @property
     def batch_size(self) -> int:
@@ -69,6 +75,7 @@ class TextFeatures:
             words=None if self.words is None else self.words.to(device=device, dtype=dtype),
             mask=None if self.mask is None else self.mask.to(device=device),
             sentence=self.sentence.to(device=device, dtype=dtype),
+            image_encoder=self.image_encoder,
         )
 
     def index(self, idx: torch.Tensor | slice) -> TextFeatures:
@@ -77,6 +84,7 @@ class TextFeatures:
             words=None if self.words is None else self.words[idx],
             mask=None if self.mask is None else self.mask[idx],
             sentence=self.sentence[idx],
+            image_encoder=self.image_encoder,
         )
 
 

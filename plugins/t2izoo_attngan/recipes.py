@@ -185,12 +185,25 @@ class AttnGANRecipe(Recipe):
         if state.get("ema") is not None and self.ema is not None:
             self.ema = [t.to(e.device) for t, e in zip(state["ema"], self.ema)]
 
+    # -- hooks for recipes built on this one (CD-AttnGAN adds L_clip) -------------------------
+    def encode_text(self, tokens: Any) -> Any:
+        """The step's `TextFeatures`; the text encoder is frozen here, so no gradients."""
+        with torch.no_grad():
+            return self.unwrap("encoder")(tokens)
+
+    def damsm_text(self, text: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """(words, sentence) in the DAMSM space, compared with the fakes' DAMSM image features."""
+        return text.words, text.sentence.detach()
+
+    def extra_generator_loss(self, batch: Any, text: Any, out: Any) -> tuple[torch.Tensor | None, dict[str, float]]:
+        """A further term added to the generator loss (none here), and what to log about it."""
+        return None, {}
+
     # -- one step -----------------------------------------------------------------------------
     def training_step(self, batch: Any, step: int) -> dict[str, float]:
         real = _real_images(batch, self.resolutions)
         tokens = self.tokens(batch)
-        with torch.no_grad():
-            text = self.unwrap("encoder")(tokens)
+        text = self.encode_text(tokens)
         sentence = text.sentence.detach()
         out = self.model("generator")(text)
         fakes = out.images
@@ -205,13 +218,18 @@ class AttnGANRecipe(Recipe):
         g_loss = adv
         if self.image_encoder is not None and self.lam > 0:
             class_ids = batch.class_ids if self.use_class_ids else None
+            words, damsm_sentence = self.damsm_text(text)
             damsm, parts = damsm_generator_loss(
-                self.image_encoder, fakes[-1], text.words, sentence, tokens.lengths, class_ids, self.lam, *self.gammas
+                self.image_encoder, fakes[-1], words, damsm_sentence, tokens.lengths, class_ids, self.lam, *self.gammas
             )
             g_loss = g_loss + damsm
             logs.update({"loss/w": parts["w_loss"], "loss/s": parts["s_loss"]})
         kl = kl_loss(out.extras["mu"], out.extras["logvar"]) * self.kl_weight
         g_loss = g_loss + kl
+        extra, extra_logs = self.extra_generator_loss(batch, text, out)
+        if extra is not None:
+            g_loss = g_loss + extra
+            logs.update(extra_logs)
         self.optimize("generator", g_loss)
         if self.ema is not None and (self.accelerator is None or self.accelerator.sync_gradients):
             with torch.no_grad():

@@ -9,6 +9,7 @@ Example:
     $ t2izoo train shapes-tiny --data shapes --steps 200 --out runs/tiny --batch-size 16
     $ t2izoo train shapes-tiny --data shapes --steps 400 --out runs/tiny --resume
     $ t2izoo train shapes-tiny --out runs/tiny2 --steps 100 generator.ngf=16 --option ndf=16
+    $ t2izoo train shapes-cd-attngan --stage 2 --from runs/scd-1/final --steps 2000 --out runs/scd-2
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--recipe", default=None, help="a registered recipe name (default: the generator's own)")
     p.add_argument("--stage", default=None, help="stage of a multi-stage recipe (passed as option 'stage')")
+    p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
+                   help="start from the weights of a model directory (e.g. a trained stage 1): every "
+                   "component found in DIR is loaded (strict keys), the others stay fresh")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="recipe option (repeatable), e.g. -O ndf=16 -O mismatch_weight=0.5")
     p.add_argument("--num-workers", type=int, default=0, help="data loader worker processes")
@@ -72,6 +76,26 @@ def _stage_resolutions(pipe) -> list[int] | None:
     return sorted({int(img.shape[-1]) for img in out.images})
 
 
+def _load_from(pipe, directory) -> list[str]:
+    """Load every component of ``pipe`` whose weights ``directory`` holds (strict keys per component)."""
+    from safetensors.torch import load_file
+
+    from t2izoo.pipeline import WEIGHTS_NAME
+
+    if not directory.is_dir():
+        raise SystemExit(f"--from {directory}: no such directory (give a model directory, e.g. RUN/final)")
+    loaded = []
+    for slot, module in pipe.components().items():
+        weights = directory / slot / WEIGHTS_NAME
+        if weights.is_file():
+            module.load_assets(directory / slot)
+            module.load_state_dict(load_file(str(weights), device=str(pipe.device)), strict=True)
+            loaded.append(slot)
+    if not loaded:
+        raise SystemExit(f"--from {directory}: it holds no <slot>/{WEIGHTS_NAME} for this pipeline's components")
+    return loaded
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -95,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
 
     torch.manual_seed(args.seed)  # the same initial weights in every process and every run
     pipe = build(config)
+    if args.from_dir is not None:
+        loaded = _load_from(pipe, Path(args.from_dir))
+        print(f"--from {args.from_dir}: loaded {', '.join(loaded)}")
     recipe = make_recipe(pipe, args.recipe, **options)
     resolutions = recipe.data_resolutions() or _stage_resolutions(pipe)
     dataset = _load_data(args.data, resolutions, args.data_size)

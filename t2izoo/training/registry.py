@@ -91,12 +91,15 @@ def make_recipe(pipeline: Any, name: str | None = None, **options: Any) -> Any:
     """The `Recipe` that trains ``pipeline``.
 
     With ``name``: the registered recipe of that name, built as ``Class(pipeline, **options)``.
-    Without: the generator's ``make_recipe(pipeline, **options)``, else the refiner's (pass
+    Without: the recipe named by the ``recipe:`` field of the pipeline's preset card (a two-stage
+    model such as ``cd-attngan``), else the generator's ``make_recipe(pipeline, **options)``, else the refiner's (pass
     ``stage=...`` for two-stage models; the component decides what a stage means).
 
     Example:
         >>> recipe = make_recipe(t2izoo.build("shapes-tiny"), lr=2e-4)   # doctest: +SKIP
     """
+    if name is None:
+        name = _preset_recipe(pipeline)
     if name is not None:
         return get_recipe(name)(pipeline, **options)
     tried = []
@@ -113,3 +116,18 @@ def make_recipe(pipeline: Any, name: str | None = None, **options: Any) -> Any:
         f"make_recipe(); choose a registered recipe with --recipe NAME "
         f"(registered: {', '.join(sorted(list_recipes())) or 'none'})"
     )
+
+
+def _preset_recipe(pipeline: Any) -> str | None:
+    """The ``recipe:`` front-matter field of the card the pipeline was built from, if any."""
+    preset = getattr(getattr(pipeline, "config", None), "preset", None)
+    if not preset:
+        return None
+    from t2izoo._cards import load_card
+
+    try:
+        card = load_card(preset)
+    except (KeyError, LookupError, FileNotFoundError, ValueError):
+        return None  # a preset name that is no longer a card (an old run directory)
+    recipe = card.extra.get("recipe")
+    return str(recipe) if recipe else None
