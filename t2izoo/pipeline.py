@@ -104,9 +104,9 @@ class Text2ImagePipeline(nn.Module):
 
         Example:
             >>> import t2izoo
-            >>> pipe = t2izoo.build("shapes-tiny").optimize_for_inference(channels_last=True)
+            >>> pipe = t2izoo.build("shapes-tiny").optimize_for_inference(autocast="bf16")
             >>> pipe.inference_options.label()
-            'inference_mode+channels_last'
+            'inference_mode+channels_last+bf16'
         """
         from .nn.fastpath import InferenceOptions, apply_inference_options
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from t2izoo.nn import sentence_loss, words_loss
+from t2izoo.nn import sentence_loss, words_loss_batched
 
 __all__ = ["discriminator_loss", "generator_adversarial_loss", "kl_loss", "damsm_generator_loss"]
 
@@ -92,7 +92,7 @@ def damsm_generator_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """``lam * (w0 + w1) + lam * (s0 + s1)`` of the final fakes against the captions."""
     regions, code = image_encoder(fake)
-    w0, w1, _ = words_loss(regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
+    w0, w1, _ = words_loss_batched(regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
     s0, s1 = sentence_loss(code, sentence, class_ids, gamma3)
     w_loss, s_loss = (w0 + w1) * lam, (s0 + s1) * lam
     return w_loss + s_loss, {"w_loss": float(w_loss.detach()), "s_loss": float(s_loss.detach())}

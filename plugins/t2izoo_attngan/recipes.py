@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from t2izoo.nn import DAMSMImageEncoder, sentence_loss, words_loss
+from t2izoo.nn import DAMSMImageEncoder, sentence_loss, words_loss_batched
 from t2izoo.training import Recipe, frozen
 
 from .convert import DAMSM_DIR
@@ -337,7 +337,8 @@ class DAMSMRecipe(Recipe):
         regions, code = image_encoder(images)
         class_ids = batch.class_ids if self.use_class_ids else None
         g1, g2, g3 = self.gammas
-        w0, w1, maps = words_loss(regions, text.words, tokens.lengths, class_ids, g1, g2, g3)
+        # all caption-image pairs at once: equal to the per-caption loop (tests/bench), ~2.5x faster
+        w0, w1, maps = words_loss_batched(regions, text.words, tokens.lengths, class_ids, g1, g2, g3)
         s0, s1 = sentence_loss(code, text.sentence, class_ids, g3)
         return {"w_loss0": w0, "w_loss1": w1, "s_loss0": s0, "s_loss1": s1}, maps
 
