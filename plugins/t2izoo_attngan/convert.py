@@ -28,6 +28,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from t2izoo.convert import (
+    DAMSM_DIR,
+    ConversionError,
+    convert_damsm_image_encoder,
+    damsm_tokenizer,
+    infer_damsm_text_encoder_config,
+    match_state_dict,
+    read_checkpoint,
+    tensor_shape,
+)
+
 __all__ = [
     "CONVERTER",
     "AttnGANConverter",
@@ -40,98 +51,28 @@ __all__ = [
     "DAMSM_DIR",
 ]
 
-DAMSM_DIR = "damsm_image_encoder"
-
-
-class ConversionError(ValueError):
-    """A checkpoint does not fit the architecture it is converted to."""
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Tensors of a ``.pth`` state dict (weights only; a ``module.`` prefix removed)."""
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - name the file, keep the cause
-        raise ConversionError(f"{path}: cannot read it as a weights-only PyTorch state dict: {err}") from err
-    for wrapper in ("state_dict", "model", "netG"):
-        if isinstance(state, Mapping) and wrapper in state and isinstance(state[wrapper], Mapping):
-            state = state[wrapper]
-    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ConversionError(f"{path}: expected a state dict of tensors, got {type(state).__name__}")
-    return {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
-
-
-def _shape(state: Mapping[str, Any], key: str, source: str) -> tuple[int, ...]:
-    if key not in state:
-        raise ConversionError(f"{source}: key {key!r} is missing; is this the right kind of checkpoint?")
-    return tuple(state[key].shape)
+# the checkpoint helpers (and the DAMSM ones, which ffgan shares) live in t2izoo.convert; the
+# names tests and docs import from this module are re-exported
+infer_encoder_config = infer_damsm_text_encoder_config
 
 
 def infer_generator_config(state: Mapping[str, Any], source: str = "generator") -> dict[str, Any]:
     """``attngan`` config fields from a G_NET state dict."""
-    ca_out, sentence_dim = _shape(state, "ca_net.fc.weight", source)
+    ca_out, sentence_dim = tensor_shape(state, "ca_net.fc.weight", source)
     c_dim = ca_out // 4
-    ngf = _shape(state, "img_net1.img.0.weight", source)[1]
-    in_dim = _shape(state, "h_net1.fc.0.weight", source)[1]
+    ngf = tensor_shape(state, "img_net1.img.0.weight", source)[1]
+    in_dim = tensor_shape(state, "h_net1.fc.0.weight", source)[1]
     branch_num = max(int(m.group(1)) for k in state if (m := re.match(r"img_net(\d+)\.", k)))
     config: dict[str, Any] = {
         "name": "attngan", "ngf": ngf, "c_dim": c_dim, "z_dim": in_dim - c_dim,
         "sentence_dim": sentence_dim, "branch_num": branch_num,
     }
     if branch_num > 1:
-        config["word_dim"] = _shape(state, "h_net2.att.conv_context.weight", source)[1]
+        config["word_dim"] = tensor_shape(state, "h_net2.att.conv_context.weight", source)[1]
         config["r_num"] = len({m.group(1) for k in state if (m := re.match(r"h_net2\.residual\.(\d+)\.", k))})
     else:
         config["word_dim"] = sentence_dim
     return config
-
-
-def infer_encoder_config(state: Mapping[str, Any], source: str = "text encoder") -> dict[str, Any]:
-    """``lstm`` config fields from an RNN_ENCODER state dict (the vocabulary comes separately)."""
-    vocab_size, embed_dim = _shape(state, "encoder.weight", source)
-    hidden_per_dir = _shape(state, "rnn.weight_hh_l0", source)[1]
-    bidirectional = "rnn.weight_hh_l0_reverse" in state
-    if any(k.startswith("rnn.") and "_l1" in k for k in state):
-        raise ConversionError(f"{source}: a multi-layer RNN is not the DAMSM encoder (found *_l1 keys)")
-    if "rnn.weight_ih_l0" in state and _shape(state, "rnn.weight_ih_l0", source)[0] != 4 * hidden_per_dir:
-        raise ConversionError(f"{source}: rnn.weight_ih_l0 is not an LSTM's (a GRU checkpoint?)")
-    return {
-        "name": "lstm", "vocab": None, "vocab_size": vocab_size, "embed_dim": embed_dim,
-        "hidden": hidden_per_dir * (2 if bidirectional else 1), "bidirectional": bidirectional,
-    }
-
-
-def match_state_dict(module: Any, state: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Map ``state`` onto ``module``'s keys; fill missing BN counters; fail on anything else."""
-    import torch
-
-    own = module.state_dict()
-    out: dict[str, Any] = {}
-    missing = []
-    for key, ref in own.items():
-        if key in state:
-            value = state[key]
-            if tuple(value.shape) != tuple(ref.shape):
-                raise ConversionError(
-                    f"{source}: {key} has shape {tuple(value.shape)}, the model expects {tuple(ref.shape)}"
-                )
-            out[key] = value.to(ref.dtype)
-        elif key.endswith("num_batches_tracked"):
-            out[key] = torch.zeros_like(ref)  # PyTorch < 0.4 did not store the counter
-        else:
-            missing.append(key)
-    unexpected = sorted(set(state) - set(own))
-    if missing or unexpected:
-        raise ConversionError(
-            f"{source}: keys do not match the model. missing: {missing[:8]}{' ...' if len(missing) > 8 else ''}; "
-            f"unexpected: {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}"
-        )
-    return out
 
 
 def _check_against_preset(preset: str, slot: str, preset_cfg: Mapping[str, Any], inferred: Mapping[str, Any]) -> None:
@@ -181,24 +122,13 @@ def convert_attngan(
     """
     import t2izoo
     from t2izoo import PipelineConfig, Text2ImagePipeline
-    from t2izoo.data import AttnGANTokenizer
 
     g_state = read_checkpoint(generator)
     e_state = read_checkpoint(text_encoder)
     g_cfg = infer_generator_config(g_state, str(generator))
     e_cfg = infer_encoder_config(e_state, str(text_encoder))
     g_cfg["mask_mode"] = mask_mode
-    if e_cfg["hidden"] != g_cfg["word_dim"] or e_cfg["hidden"] != g_cfg["sentence_dim"]:
-        raise ConversionError(
-            f"text encoder width {e_cfg['hidden']} does not match the generator's "
-            f"word_dim={g_cfg['word_dim']} / sentence_dim={g_cfg['sentence_dim']}"
-        )
-    tokenizer = AttnGANTokenizer.from_captions_pickle(Path(captions))
-    if tokenizer.vocab_size != e_cfg["vocab_size"]:
-        raise ConversionError(
-            f"{captions} has {tokenizer.vocab_size} words but {text_encoder} embeds "
-            f"{e_cfg['vocab_size']}: they come from different data sets or versions"
-        )
+    tokenizer = damsm_tokenizer(captions, e_cfg, g_cfg, text_encoder)
 
     data: dict[str, Any] = {"encoder": e_cfg, "generator": g_cfg, "refiner": None}
     if preset is not None:
@@ -223,13 +153,7 @@ def convert_attngan(
     pipe.save_pretrained(out)
 
     if image_encoder is not None:
-        from t2izoo.nn import DAMSMImageEncoder
-
-        i_state = read_checkpoint(image_encoder)
-        embed_dim = _shape(i_state, "emb_cnn_code.weight", str(image_encoder))[0]
-        damsm = DAMSMImageEncoder(embed_dim=embed_dim, backbone="inception_v3", align_corners=True)
-        damsm.load_state_dict(match_state_dict(damsm, i_state, str(image_encoder)), strict=True)
-        damsm.save_pretrained(out / DAMSM_DIR)
+        convert_damsm_image_encoder(image_encoder, out / DAMSM_DIR)
     return out
 
 

@@ -32,6 +32,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from t2izoo.convert import (
+    DAMSM_DIR,
+    ConversionError,
+    convert_damsm_image_encoder,
+    damsm_tokenizer,
+    infer_damsm_text_encoder_config,
+    match_state_dict,
+    read_checkpoint,
+    tensor_shape,
+)
+
 __all__ = [
     "CONVERTER",
     "FFGANConverter",
@@ -48,30 +59,8 @@ __all__ = [
 MEMORY_LAYERS = ("A", "B", "M_r", "M_w", "key", "value", "response_gate")
 #: the release's fusion layers of a stage, which live under ``h_net<k>.att`` here
 FUSION_LAYERS = ("w_att", "affine", "s_att")
-DAMSM_DIR = "damsm_image_encoder"  # where the DAMSM image encoder goes (the attngan recipes read it there)
-
-
-class ConversionError(ValueError):
-    """A checkpoint does not fit the architecture it is converted to."""
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Tensors of a ``.pth`` state dict (weights only; a ``module.`` prefix removed)."""
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - name the file, keep the cause
-        raise ConversionError(f"{path}: cannot read it as a weights-only PyTorch state dict: {err}") from err
-    for wrapper in ("state_dict", "model", "netG"):
-        if isinstance(state, Mapping) and wrapper in state and isinstance(state[wrapper], Mapping):
-            state = state[wrapper]
-    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ConversionError(f"{path}: expected a state dict of tensors, got {type(state).__name__}")
-    return {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
+# FF-GAN uses AttnGAN's DAMSM files: the core's one copy of their conversion serves both converters
+infer_encoder_config = infer_damsm_text_encoder_config
 
 
 _STAGE_KEY = re.compile(r"^(h_net\d+)\.([^.]+)\.(.+)$")
@@ -99,18 +88,12 @@ def map_generator_keys(state: Mapping[str, Any]) -> tuple[dict[str, Any], list[s
     return mapped, dropped
 
 
-def _shape(state: Mapping[str, Any], key: str, source: str) -> tuple[int, ...]:
-    if key not in state:
-        raise ConversionError(f"{source}: key {key!r} is missing; is this the right kind of checkpoint?")
-    return tuple(state[key].shape)
-
-
 def infer_generator_config(state: Mapping[str, Any], source: str = "generator") -> dict[str, Any]:
     """``ffgan`` config fields from a (mapped) generator state dict."""
-    ca_out, sentence_dim = _shape(state, "ca_net.fc.weight", source)
+    ca_out, sentence_dim = tensor_shape(state, "ca_net.fc.weight", source)
     c_dim = ca_out // 4
-    ngf = _shape(state, "img_net1.img.0.weight", source)[1]
-    in_dim = _shape(state, "h_net1.fc.0.weight", source)[1]
+    ngf = tensor_shape(state, "img_net1.img.0.weight", source)[1]
+    in_dim = tensor_shape(state, "h_net1.fc.0.weight", source)[1]
     branch_num = max(int(m.group(1)) for k in state if (m := re.match(r"img_net(\d+)\.", k)))
     config: dict[str, Any] = {
         "name": "ffgan", "ngf": ngf, "c_dim": c_dim, "z_dim": in_dim - c_dim,
@@ -122,56 +105,14 @@ def infer_generator_config(state: Mapping[str, Any], source: str = "generator") 
                 f"{source}: no FF-Block weights (h_net2.affine.conv.weight); an AttnGAN or DM-GAN generator "
                 f"is converted with `t2izoo convert attngan`"
             )
-        config["word_dim"] = _shape(state, "h_net2.att.w_att.conv_context.weight", source)[1]
+        config["word_dim"] = tensor_shape(state, "h_net2.att.w_att.conv_context.weight", source)[1]
         config["r_num"] = len({m.group(1) for k in state if (m := re.match(r"h_net2\.residual\.(\d+)\.", k))})
         config["fusion"] = {
             "name": "affine", "level": "word",
-            "hidden": _shape(state, "h_net2.att.affine.conv.weight", source)[0],
+            "hidden": tensor_shape(state, "h_net2.att.affine.conv.weight", source)[0],
             "gsr": "h_net2.att.s_att.conv_context.weight" in state,
         }
     return config
-
-
-def infer_encoder_config(state: Mapping[str, Any], source: str = "text encoder") -> dict[str, Any]:
-    """``lstm`` config fields from AttnGAN's RNN_ENCODER state dict (the vocabulary comes separately)."""
-    vocab_size, embed_dim = _shape(state, "encoder.weight", source)
-    hidden_per_dir = _shape(state, "rnn.weight_hh_l0", source)[1]
-    bidirectional = "rnn.weight_hh_l0_reverse" in state
-    if any(k.startswith("rnn.") and "_l1" in k for k in state):
-        raise ConversionError(f"{source}: a multi-layer RNN is not the DAMSM encoder (found *_l1 keys)")
-    if _shape(state, "rnn.weight_ih_l0", source)[0] != 4 * hidden_per_dir:
-        raise ConversionError(f"{source}: rnn.weight_ih_l0 is not an LSTM's (a GRU checkpoint?)")
-    return {
-        "name": "lstm", "vocab_size": vocab_size, "embed_dim": embed_dim,
-        "hidden": hidden_per_dir * (2 if bidirectional else 1), "bidirectional": bidirectional,
-    }
-
-
-def _strict_state(module: Any, state: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """``state`` on ``module``'s keys; missing BN counters filled; any other difference is an error."""
-    import torch
-
-    own = module.state_dict()
-    out: dict[str, Any] = {}
-    missing = []
-    for key, ref in own.items():
-        if key in state:
-            if tuple(state[key].shape) != tuple(ref.shape):
-                raise ConversionError(
-                    f"{source}: {key} has shape {tuple(state[key].shape)}, the model expects {tuple(ref.shape)}"
-                )
-            out[key] = state[key].to(ref.dtype)
-        elif key.endswith("num_batches_tracked"):
-            out[key] = torch.zeros_like(ref)  # PyTorch < 0.4 did not store the counter
-        else:
-            missing.append(key)
-    unexpected = sorted(set(state) - set(own))
-    if missing or unexpected:
-        raise ConversionError(
-            f"{source}: keys do not match the model. missing: {missing[:8]}{' ...' if len(missing) > 8 else ''}; "
-            f"unexpected: {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}"
-        )
-    return out
 
 
 def _merge_preset(preset: str, slot: str, base: Mapping[str, Any], inferred: Mapping[str, Any]) -> dict[str, Any]:
@@ -223,7 +164,6 @@ def convert_ffgan(
     """
     import t2izoo
     from t2izoo import PipelineConfig, Text2ImagePipeline
-    from t2izoo.data import AttnGANTokenizer
 
     g_state, dropped = map_generator_keys(read_checkpoint(generator))
     e_state = read_checkpoint(text_encoder)
@@ -231,18 +171,7 @@ def convert_ffgan(
     if "fusion" in g_cfg:
         g_cfg["fusion"]["mask_mode"] = mask_mode
     e_cfg = infer_encoder_config(e_state, str(text_encoder))
-    e_cfg["vocab"] = None  # the vocabulary travels with the weights (vocab.json), not as a path
-    if e_cfg["hidden"] != g_cfg["word_dim"] or e_cfg["hidden"] != g_cfg["sentence_dim"]:
-        raise ConversionError(
-            f"text encoder width {e_cfg['hidden']} does not match the generator's "
-            f"word_dim={g_cfg['word_dim']} / sentence_dim={g_cfg['sentence_dim']}"
-        )
-    tokenizer = AttnGANTokenizer.from_captions_pickle(Path(captions))
-    if tokenizer.vocab_size != e_cfg["vocab_size"]:
-        raise ConversionError(
-            f"{captions} has {tokenizer.vocab_size} words but {text_encoder} embeds "
-            f"{e_cfg['vocab_size']}: they come from different data sets or versions"
-        )
+    tokenizer = damsm_tokenizer(captions, e_cfg, g_cfg, text_encoder)
     data: dict[str, Any] = {"encoder": e_cfg, "generator": g_cfg, "refiner": None}
     if preset is not None:
         base = t2izoo.build_config(preset).to_dict()
@@ -263,8 +192,8 @@ def convert_ffgan(
     except ValueError as err:  # the vocabulary and the embedding disagree, a bad preset...
         raise ConversionError(f"cannot build the converted model from {generator} / {text_encoder}: {err}") from err
     pipe.encoder.tokenizer = tokenizer
-    pipe.encoder.load_state_dict(_strict_state(pipe.encoder, e_state, str(text_encoder)), strict=True)
-    pipe.generator.load_state_dict(_strict_state(pipe.generator, g_state, str(generator)), strict=True)
+    pipe.encoder.load_state_dict(match_state_dict(pipe.encoder, e_state, str(text_encoder)), strict=True)
+    pipe.generator.load_state_dict(match_state_dict(pipe.generator, g_state, str(generator)), strict=True)
     out = Path(out)
     pipe.save_pretrained(out)
     if dropped:
@@ -272,13 +201,7 @@ def convert_ffgan(
         print(f"dropped {len(dropped)} unused DM-GAN memory tensors ({', '.join(stages)})")
 
     if image_encoder is not None:
-        from t2izoo.nn import DAMSMImageEncoder
-
-        i_state = read_checkpoint(image_encoder)
-        embed_dim = _shape(i_state, "emb_cnn_code.weight", str(image_encoder))[0]
-        damsm = DAMSMImageEncoder(embed_dim=embed_dim, backbone="inception_v3", align_corners=True)
-        damsm.load_state_dict(_strict_state(damsm, i_state, str(image_encoder)), strict=True)
-        damsm.save_pretrained(out / DAMSM_DIR)
+        convert_damsm_image_encoder(image_encoder, out / DAMSM_DIR)
     return out
 
 

@@ -36,35 +36,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from t2izoo.convert import ConversionError, match_state_dict, read_checkpoint
+
 __all__ = [
     "CONVERTER", "VQGANConverter", "ConversionError", "read_taming_state_dict", "infer_config",
     "taming_to_diffusers", "convert_vqgan",
 ]
 
 
-class ConversionError(ValueError):
-    """A checkpoint does not fit the architecture it is converted to."""
-
-
 def read_taming_state_dict(path: str | Path) -> dict[str, Any]:
     """The model tensors of a taming checkpoint (``"state_dict"`` of a Lightning file, or bare)."""
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle with objects beyond tensors/containers
-        raise ConversionError(
-            f"{path}: cannot be read with torch.load(weights_only=True) ({type(err).__name__}: {err}). "
-            "If you trust the file, extract its weights once: python -c \"import torch; "
-            f"torch.save(torch.load('{path}', weights_only=False)['state_dict'], 'vqgan_state.pt')\" "
-            "and convert vqgan_state.pt"
-        ) from err
-    if isinstance(obj, Mapping) and "state_dict" in obj:
-        obj = obj["state_dict"]
-    if not isinstance(obj, Mapping) or not any(k.startswith("encoder.") for k in obj):
+    # Lightning files keep the model under "state_dict"; taming keys never carry a "module." prefix
+    obj = read_checkpoint(
+        path, wrappers=("state_dict",), strip_prefix="",
+        load_hint="If you trust the file, extract its weights once: python -c \"import torch; "
+        f"torch.save(torch.load('{path}', weights_only=False)['state_dict'], 'vqgan_state.pt')\" "
+        "and convert vqgan_state.pt",
+    )
+    if not any(k.startswith("encoder.") for k in obj):
         raise ConversionError(f"{path}: no taming VQGAN weights found (no 'encoder.*' keys in the state dict)")
     return {k: v for k, v in obj.items() if not k.startswith("loss.")}
 
@@ -209,11 +198,7 @@ def convert_vqgan(
                           clip={"name": "clip", "model": "shapes-clip-tiny", "pretrained": None})
     vq = build_vqmodel(cfg)
     mapped = taming_to_diffusers(state, len(fields["ch_mult"]))
-    result = vq.load_state_dict(mapped, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise ConversionError(
-            f"{checkpoint}: after renaming, missing {result.missing_keys[:12]}, unexpected {result.unexpected_keys[:12]}"
-        )
+    vq.load_state_dict(match_state_dict(vq, mapped, f"{checkpoint} (after renaming)"), strict=True)
     out = Path(out)
     vq.save_pretrained(str(out), safe_serialization=True)
     fields_json = {k: list(v) if isinstance(v, tuple) else v for k, v in {**fields, "norm_num_groups": groups}.items()}

@@ -37,6 +37,7 @@ from .damsm import (
     words_loss,
 )
 from .damsm_batched import words_loss_batched
+from .discriminators import LogitsHead, StackedDiscriminator
 
 __all__ = [
     "diffusion",
@@ -62,4 +63,6 @@ __all__ = [
     "sentence_loss",
     "words_loss",
     "words_loss_batched",
+    "LogitsHead",
+    "StackedDiscriminator",
 ]
