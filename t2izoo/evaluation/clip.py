@@ -130,3 +130,36 @@ def _open_clip_loader(weights: str | None = "laion2b_s34b_b79k", model: str = "V
 
 
 register_embedder("open-clip", _open_clip_loader)
+
+
+def _state_sha256(module: nn.Module) -> str:
+    """sha256 over a module's parameters and buffers (names, shapes, float32 bytes), in key order."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, value in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(str(tuple(value.shape)).encode())
+        digest.update(value.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _clip_encoder_loader(weights: str | None = "shapes", model: str = "shapes-clip-tiny",
+                         resize: str = "bicubic-antialias") -> OpenCLIPEmbedder:
+    """The CLIP of a registered ``clip`` encoder (any weights it can load, e.g. the shipped
+    ``shapes-clip-tiny`` with tag ``shapes``), as a CLIP-space embedder for clip-score/r-precision.
+
+    Example:
+        >>> emb = _clip_encoder_loader("shapes", "shapes-clip-tiny")  # doctest: +SKIP
+    """
+    import open_clip
+
+    from .._build import create_component
+
+    encoder = create_component("encoder", {"name": "clip", "model": model, "pretrained": weights}).eval()
+    tokenizer = open_clip.get_tokenizer(model)  # the encoder registered the model's config with open_clip
+    return OpenCLIPEmbedder(encoder.clip, tokenizer, label=f"{model}/{weights} (t2izoo clip encoder)",
+                            weights_sha256=_state_sha256(encoder.clip), resize=resize)
+
+
+register_embedder("clip-encoder", _clip_encoder_loader)
