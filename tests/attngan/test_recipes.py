@@ -97,7 +97,9 @@ def test_attngan_recipe_steps_update_g_and_d(shapes, tmp_path):
     exported = recipe.export()  # EMA weights: between the start and the live weights
     ema = next(exported.generator.parameters())
     live, start = next(pipe.generator.parameters()), g0[0]
-    assert torch.allclose(ema, 0.999 * start + 0.001 * live, atol=1e-6)
+    # first update of the warmed-up average: decay min(0.999, (1 + 0) / (10 + 0)) = 0.1
+    assert torch.allclose(ema, 0.1 * start + 0.9 * live, atol=1e-6)
+    assert recipe.state_dict()["ema_updates"] == 1
 
 
 def test_attngan_recipe_through_the_trainer(shapes, tmp_path, fresh_accelerate):
