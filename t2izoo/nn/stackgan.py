@@ -17,18 +17,16 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 from torch import nn
 
+from ..interfaces import Fusion, Generator
+from ..types import GeneratorOutput, TextFeatures
 from .blocks import GLU, ResBlock, conv3x3, up_block
 
-if TYPE_CHECKING:
-    from ..interfaces import Fusion
-    from ..types import TextFeatures
-
-__all__ = ["CANet", "InitStage", "RefineStage", "ImageHead"]
+__all__ = ["CANet", "InitStage", "RefineStage", "ImageHead", "StackGANGenerator"]
 
 
 class CANet(nn.Module):
@@ -109,3 +107,82 @@ class ImageHead(nn.Module):
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.img(h)
+
+
+class StackGANGenerator(Generator):
+    """The multi-stage generator AttnGAN, FF-GAN and CD-AttnGAN share: text features (+ noise, +
+    CA noise) -> one image per stage (64, 128, 256 px for ``branch_num`` 1-3).
+
+    Module names follow the original ``G_NET`` (``ca_net``, ``h_net1..3``, ``img_net1..3``); each
+    refinement stage's fusion (``h_net<k>.att``) is built by `make_fusion`, which a family
+    overrides. The config needs ``ngf``, ``z_dim``, ``c_dim``, ``word_dim``, ``sentence_dim``,
+    ``branch_num``, ``r_num``, ``image_channels`` and ``fusion``. ``extras`` of the output carry
+    ``mu``, ``logvar`` (for the KL term) and ``c_code``.
+
+    Example:
+        >>> class MyGAN(StackGANGenerator):  # a family only overrides make_fusion / make_recipe
+        ...     kind = "generator"
+    """
+
+    def __init__(self, config: Any, **_context: Any) -> None:
+        super().__init__(config)
+        ngf = config.ngf
+        self.ca_net = CANet(config.sentence_dim, config.c_dim)
+        self.h_net1 = InitStage(ngf * 16, config.z_dim + config.c_dim)
+        self.img_net1 = ImageHead(ngf, config.image_channels)
+        for k in range(2, config.branch_num + 1):
+            setattr(self, f"h_net{k}", RefineStage(ngf, self.make_fusion(config, ngf), config.r_num))
+            setattr(self, f"img_net{k}", ImageHead(ngf, config.image_channels))
+
+    def make_fusion(self, config: Any, ngf: int) -> Fusion:
+        """The fusion of one refinement stage (the config's ``fusion`` component)."""
+        from .._build import create_component
+
+        return create_component(
+            "fusion", config.fusion, channels=ngf, word_dim=config.word_dim, sentence_dim=config.sentence_dim
+        )
+
+    def _draw(self, shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
+        param = self.ca_net.fc.weight
+        device = generator.device if generator is not None else param.device
+        return torch.randn(*shape, generator=generator, device=device).to(param)
+
+    def sample_noise(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``[B, z_dim]`` standard normal noise on this module's device and dtype."""
+        return self._draw((batch_size, self.config.z_dim), generator)
+
+    def sample_ca_eps(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``[B, c_dim]`` standard normal noise of the conditioning augmentation."""
+        return self._draw((batch_size, self.config.c_dim), generator)
+
+    def forward(
+        self,
+        text: TextFeatures,
+        noise: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+        ca_eps: torch.Tensor | None = None,
+    ) -> GeneratorOutput:
+        """Generate one image per stage.
+
+        Args:
+            text: words ``[B, L, word_dim]`` (+ mask) and sentence ``[B, sentence_dim]``.
+            noise: ``[B, z_dim]``; drawn from ``generator`` when ``None``.
+            generator: source of the noise, then of ``ca_eps`` (in that order).
+            ca_eps: ``[B, c_dim]`` conditioning-augmentation noise. The originals sample it even
+                at test time; pass zeros to use the mean condition.
+        """
+        batch = text.batch_size
+        if noise is None:
+            noise = self.sample_noise(batch, generator)
+        if ca_eps is None:
+            ca_eps = self.sample_ca_eps(batch, generator)
+        c_code, mu, logvar = self.ca_net(text.sentence, ca_eps)
+        h = self.h_net1(noise, c_code)
+        images = [self.img_net1(h)]
+        attention: list[torch.Tensor | None] = [None]
+        for k in range(2, self.config.branch_num + 1):
+            # a fusion guided by the previous stage's picture (clip-attention) also gets that image
+            h, att = getattr(self, f"h_net{k}")(h, text, image=images[-1])
+            images.append(getattr(self, f"img_net{k}")(h))
+            attention.append(att)
+        return GeneratorOutput(images=images, attention=attention, extras={"mu": mu, "logvar": logvar, "c_code": c_code})
