@@ -35,6 +35,8 @@ __all__ = [
     "infer_damsm_text_encoder_config",
     "convert_damsm_image_encoder",
     "damsm_tokenizer",
+    "add_stackgan_arguments",
+    "save_stackgan_model",
     "DAMSM_DIR",
 ]
 
@@ -220,3 +222,41 @@ def damsm_tokenizer(
             f"{e_cfg['vocab_size']}: they come from different data sets or versions"
         )
     return tokenizer
+
+
+def add_stackgan_arguments(parser: Any, *, family: str, presets: str, mask_choices: Sequence[str],
+                           mask_help: str) -> None:
+    """The command-line arguments every StackGAN-family converter takes (AttnGAN, FF-GAN, ...).
+
+    Example:
+        >>> import argparse
+        >>> p = argparse.ArgumentParser()
+        >>> add_stackgan_arguments(p, family="attngan", presets="attngan-bird",
+        ...                        mask_choices=("correct", "legacy"), mask_help="...")
+        >>> sorted(vars(p.parse_args(["--generator", "g", "--text-encoder", "t", "--captions", "c",
+        ...                           "--out", "o"])))[:3]
+        ['captions', 'generator', 'image_encoder']
+    """
+    parser.add_argument("--generator", required=True, help=f"the {family} release's G_NET state dict (netG_*.pth)")
+    parser.add_argument("--text-encoder", required=True, help="DAMSM RNN_ENCODER state dict (text_encoder*.pth)")
+    parser.add_argument("--image-encoder", default=None, help="DAMSM CNN_ENCODER state dict (image_encoder*.pth)")
+    parser.add_argument("--captions", required=True, help="the data set's captions.pickle (vocabulary)")
+    parser.add_argument("--out", required=True, help="model directory to write")
+    parser.add_argument("--preset", default=None, help=f"check sizes against this preset ({presets})")
+    parser.add_argument("--mask-mode", choices=tuple(mask_choices), default=mask_choices[0], help=mask_help)
+    parser.add_argument("--max-length", type=int, default=None, help="words kept per caption")
+
+
+def save_stackgan_model(pipe: Any, text_state: Mapping[str, Any], text_source: str | Path,
+                        generator_state: Mapping[str, Any], generator_source: str | Path,
+                        out: str | Path, image_encoder: str | Path | None = None) -> Path:
+    """Load converted text-encoder and generator weights strictly into ``pipe``, write it to ``out``
+    (``save_pretrained``) and convert the DAMSM image encoder beside it when one is given."""
+    pipe.encoder.load_state_dict(match_state_dict(pipe.encoder, text_state, str(text_source)), strict=True)
+    pipe.generator.load_state_dict(match_state_dict(pipe.generator, generator_state, str(generator_source)),
+                                   strict=True)
+    out = Path(out)
+    pipe.save_pretrained(out)
+    if image_encoder is not None:
+        convert_damsm_image_encoder(image_encoder, out / DAMSM_DIR)
+    return out

@@ -31,11 +31,12 @@ from typing import Any
 from t2izoo.convert import (
     DAMSM_DIR,
     ConversionError,
-    convert_damsm_image_encoder,
+    add_stackgan_arguments,
     damsm_tokenizer,
     infer_damsm_text_encoder_config,
     match_state_dict,
     read_checkpoint,
+    save_stackgan_model,
     tensor_shape,
 )
 
@@ -147,14 +148,7 @@ def convert_attngan(
 
     pipe = Text2ImagePipeline.from_config(config)
     pipe.encoder.tokenizer = tokenizer
-    pipe.encoder.load_state_dict(match_state_dict(pipe.encoder, e_state, str(text_encoder)), strict=True)
-    pipe.generator.load_state_dict(match_state_dict(pipe.generator, g_state, str(generator)), strict=True)
-    out = Path(out)
-    pipe.save_pretrained(out)
-
-    if image_encoder is not None:
-        convert_damsm_image_encoder(image_encoder, out / DAMSM_DIR)
-    return out
+    return save_stackgan_model(pipe, e_state, text_encoder, g_state, generator, out, image_encoder)
 
 
 class AttnGANConverter:
@@ -164,17 +158,10 @@ class AttnGANConverter:
     help = "released AttnGAN .pth files (G_NET, DAMSM encoders) + captions.pickle -> model directory"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--generator", required=True, help="G_NET state dict (netG_*.pth)")
-        parser.add_argument("--text-encoder", required=True, help="DAMSM RNN_ENCODER state dict (text_encoder*.pth)")
-        parser.add_argument("--image-encoder", default=None, help="DAMSM CNN_ENCODER state dict (image_encoder*.pth)")
-        parser.add_argument("--captions", required=True, help="the data set's captions.pickle (vocabulary)")
-        parser.add_argument("--out", required=True, help="model directory to write")
-        parser.add_argument("--preset", default=None, help="check sizes against this preset (attngan-bird, attngan-coco)")
-        parser.add_argument(
-            "--mask-mode", choices=("correct", "legacy"), default="correct",
-            help="legacy: reproduce the release's outputs exactly (its word-mask bug included)",
+        add_stackgan_arguments(
+            parser, family="AttnGAN", presets="attngan-bird, attngan-coco", mask_choices=("correct", "legacy"),
+            mask_help="legacy: reproduce the release's outputs exactly (its word-mask bug included)",
         )
-        parser.add_argument("--max-length", type=int, default=None, help="words kept per caption")
 
     def run(self, args: argparse.Namespace) -> int:
         out = convert_attngan(

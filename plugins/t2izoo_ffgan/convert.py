@@ -33,13 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from t2izoo.convert import (
-    DAMSM_DIR,
     ConversionError,
-    convert_damsm_image_encoder,
+    add_stackgan_arguments,
     damsm_tokenizer,
     infer_damsm_text_encoder_config,
-    match_state_dict,
     read_checkpoint,
+    save_stackgan_model,
     tensor_shape,
 )
 
@@ -192,16 +191,10 @@ def convert_ffgan(
     except ValueError as err:  # the vocabulary and the embedding disagree, a bad preset...
         raise ConversionError(f"cannot build the converted model from {generator} / {text_encoder}: {err}") from err
     pipe.encoder.tokenizer = tokenizer
-    pipe.encoder.load_state_dict(match_state_dict(pipe.encoder, e_state, str(text_encoder)), strict=True)
-    pipe.generator.load_state_dict(match_state_dict(pipe.generator, g_state, str(generator)), strict=True)
-    out = Path(out)
-    pipe.save_pretrained(out)
+    out = save_stackgan_model(pipe, e_state, text_encoder, g_state, generator, out, image_encoder)
     if dropped:
         stages = sorted({k.split(".")[0] for k in dropped})
         print(f"dropped {len(dropped)} unused DM-GAN memory tensors ({', '.join(stages)})")
-
-    if image_encoder is not None:
-        convert_damsm_image_encoder(image_encoder, out / DAMSM_DIR)
     return out
 
 
@@ -212,17 +205,10 @@ class FFGANConverter:
     help = "released FF-GAN netG.pth + AttnGAN's DAMSM files + captions.pickle -> model directory"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--generator", required=True, help="the release's G_NET state dict (netG_*.pth)")
-        parser.add_argument("--text-encoder", required=True, help="DAMSM RNN_ENCODER state dict (text_encoder*.pth)")
-        parser.add_argument("--image-encoder", default=None, help="DAMSM CNN_ENCODER state dict (image_encoder*.pth)")
-        parser.add_argument("--captions", required=True, help="the data set's captions.pickle (vocabulary)")
-        parser.add_argument("--out", required=True, help="model directory to write")
-        parser.add_argument("--preset", default=None, help="check sizes against this preset (ffgan-bird)")
-        parser.add_argument(
-            "--mask-mode", choices=("correct", "none"), default="correct",
-            help="none: attend over padding words too, as the release does",
+        add_stackgan_arguments(
+            parser, family="FF-GAN", presets="ffgan-bird", mask_choices=("correct", "none"),
+            mask_help="none: attend over padding words too, as the release does",
         )
-        parser.add_argument("--max-length", type=int, default=None, help="words kept per caption")
 
     def run(self, args: argparse.Namespace) -> int:
         out = convert_ffgan(
