@@ -7,7 +7,7 @@ A step costs one U-Net call whatever the sampler, so a run longer than ``max_ste
 1000-step DDPM measurable on a CPU.
 
 With a trained refiner (a ``save_pretrained`` directory whose refiner is ``diffusion-sr``, e.g.
-under ``/work/runs``), each run is also scored: SSIM (``data_range=2``) of the super-resolved
+under ``runs/``), each run is also scored: SSIM (``data_range=2``) of the super-resolved
 shapes images against the true high-resolution ones, so samplers are compared at equal quality.
 Without one, weights are random and only speed is measured (the report says so).
 
@@ -44,7 +44,7 @@ def parse_runs(specs: Sequence[str]) -> list[tuple[str, int]]:
     return out
 
 
-def find_trained_refiner(root: str | Path = "/work/runs") -> Path | None:
+def find_trained_refiner(root: str | Path = "runs") -> Path | None:
     """The newest ``RUN/final`` directory under ``root`` whose refiner is ``diffusion-sr``.
 
     Only training runs' final exports (``root/*/final``) count: nested directories (ablation

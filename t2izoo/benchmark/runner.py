@@ -88,7 +88,7 @@ class BenchOptions:
     feature_batch: int = 8
     feature_image_size: int = 128
     startup_repeats: int = 3
-    runs_root: str = "/work/runs"
+    runs_root: str = "runs"
     strict: bool = False
 
     @classmethod

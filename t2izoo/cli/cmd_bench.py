@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--refiner-trained",
                    help="a trained diffusion-sr model directory; 'auto' (default): newest RUNS_ROOT/*/final "
                    "with one; 'none': random weights, speed only")
-    p.add_argument("--runs-root", default="/work/runs", help="where --refiner-trained auto looks")
+    p.add_argument("--runs-root", default="runs", help="where --refiner-trained auto looks (RUNS/*/final)")
     p.add_argument("--training-presets", nargs="+", help="presets for the training suite (default: shapes-*)")
     p.add_argument("--budget", type=float, help="seconds per preset and batch size before generation is skipped")
     p.add_argument("--strict", action="store_true", help="stop at the first failure instead of recording it")
