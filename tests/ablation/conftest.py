@@ -9,15 +9,9 @@ TINY = ["generator.image_size=32", "generator.ngf=8", "generator.z_dim=8", "enco
 
 
 @pytest.fixture(autouse=True)
-def _fresh_accelerate_state():
-    """Accelerate keeps process-wide singletons; each test starts clean."""
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
+def _fresh_accelerate_state(fresh_accelerate):
+    """Every test here builds its own Accelerator (the suite-wide fixture resets the singletons)."""
     yield
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
 
 
 @pytest.fixture

@@ -10,17 +10,6 @@ import t2izoo
 from .test_presets import tiny
 
 
-@pytest.fixture
-def fresh_accelerate():
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
-    yield
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
-
-
 @pytest.fixture(scope="module")
 def shapes():
     from t2izoo.data.shapes import ShapesDataset

@@ -7,22 +7,7 @@ import torch
 
 import t2izoo
 
-TINY = {
-    "encoder.embed_dim": 8, "encoder.hidden": 16, "encoder.max_length": 12,
-    "generator.ngf": 2, "generator.z_dim": 4, "generator.c_dim": 4, "generator.r_num": 1,
-    "generator.word_dim": 16, "generator.sentence_dim": 16,
-}
-
-
-@pytest.fixture
-def fresh_accelerate():
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
-    yield
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
+from ..attngan.test_recipes import TINY  # the same tiny AttnGAN-family sizes
 
 
 @pytest.fixture(scope="module")

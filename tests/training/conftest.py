@@ -18,15 +18,9 @@ TINY_OVERRIDES = {
 
 
 @pytest.fixture(autouse=True)
-def _fresh_accelerate_state():
-    """Accelerate keeps process-wide singletons; each test builds its own Accelerator."""
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
+def _fresh_accelerate_state(fresh_accelerate):
+    """Every test here builds its own Accelerator (the suite-wide fixture resets the singletons)."""
     yield
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
 
 
 @pytest.fixture
