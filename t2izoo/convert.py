@@ -35,7 +35,7 @@ __all__ = [
     "infer_damsm_text_encoder_config",
     "convert_damsm_image_encoder",
     "damsm_tokenizer",
-    "add_stackgan_arguments",
+    "StackGANConverter",
     "save_stackgan_model",
     "DAMSM_DIR",
 ]
@@ -224,27 +224,49 @@ def damsm_tokenizer(
     return tokenizer
 
 
-def add_stackgan_arguments(parser: Any, *, family: str, presets: str, mask_choices: Sequence[str],
-                           mask_help: str) -> None:
-    """The command-line arguments every StackGAN-family converter takes (AttnGAN, FF-GAN, ...).
+class StackGANConverter:
+    """A ``t2izoo convert NAME`` converter for a StackGAN-family release (AttnGAN, FF-GAN, ...):
+    G_NET + DAMSM text (and image) encoder + captions.pickle -> a model directory.
+
+    ``convert(generator, text_encoder, captions, out, *, image_encoder, preset, mask_mode,
+    max_length) -> Path`` does the family-specific work; this object gives it the command line.
 
     Example:
         >>> import argparse
-        >>> p = argparse.ArgumentParser()
-        >>> add_stackgan_arguments(p, family="attngan", presets="attngan-bird",
-        ...                        mask_choices=("correct", "legacy"), mask_help="...")
+        >>> conv = StackGANConverter("x", "help", lambda *a, **k: a[3], family="X", presets="x-bird",
+        ...                          mask_choices=("correct", "legacy"), mask_help="...")
+        >>> p = argparse.ArgumentParser(); conv.add_arguments(p)
         >>> sorted(vars(p.parse_args(["--generator", "g", "--text-encoder", "t", "--captions", "c",
         ...                           "--out", "o"])))[:3]
         ['captions', 'generator', 'image_encoder']
     """
-    parser.add_argument("--generator", required=True, help=f"the {family} release's G_NET state dict (netG_*.pth)")
-    parser.add_argument("--text-encoder", required=True, help="DAMSM RNN_ENCODER state dict (text_encoder*.pth)")
-    parser.add_argument("--image-encoder", default=None, help="DAMSM CNN_ENCODER state dict (image_encoder*.pth)")
-    parser.add_argument("--captions", required=True, help="the data set's captions.pickle (vocabulary)")
-    parser.add_argument("--out", required=True, help="model directory to write")
-    parser.add_argument("--preset", default=None, help=f"check sizes against this preset ({presets})")
-    parser.add_argument("--mask-mode", choices=tuple(mask_choices), default=mask_choices[0], help=mask_help)
-    parser.add_argument("--max-length", type=int, default=None, help="words kept per caption")
+
+    def __init__(self, name: str, help: str, convert: Any, *, family: str, presets: str,
+                 mask_choices: Sequence[str], mask_help: str) -> None:
+        self.name, self.help, self.convert = name, help, convert
+        self.family, self.presets = family, presets
+        self.mask_choices, self.mask_help = tuple(mask_choices), mask_help
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--generator", required=True,
+                            help=f"the {self.family} release's G_NET state dict (netG_*.pth)")
+        parser.add_argument("--text-encoder", required=True, help="DAMSM RNN_ENCODER state dict (text_encoder*.pth)")
+        parser.add_argument("--image-encoder", default=None, help="DAMSM CNN_ENCODER state dict (image_encoder*.pth)")
+        parser.add_argument("--captions", required=True, help="the data set's captions.pickle (vocabulary)")
+        parser.add_argument("--out", required=True, help="model directory to write")
+        parser.add_argument("--preset", default=None, help=f"check sizes against this preset ({self.presets})")
+        parser.add_argument("--mask-mode", choices=self.mask_choices, default=self.mask_choices[0],
+                            help=self.mask_help)
+        parser.add_argument("--max-length", type=int, default=None, help="words kept per caption")
+
+    def run(self, args: Any) -> int:
+        out = self.convert(
+            args.generator, args.text_encoder, args.captions, args.out,
+            image_encoder=args.image_encoder, preset=args.preset, mask_mode=args.mask_mode,
+            max_length=args.max_length,
+        )
+        print(f"wrote {out}; load it with t2izoo.build({str(args.preset or out)!r}, pretrained={str(out)!r})")
+        return 0
 
 
 def save_stackgan_model(pipe: Any, text_state: Mapping[str, Any], text_source: str | Path,

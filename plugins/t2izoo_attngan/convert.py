@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 from t2izoo.convert import (
     DAMSM_DIR,
     ConversionError,
-    add_stackgan_arguments,
+    StackGANConverter,
     damsm_tokenizer,
     infer_damsm_text_encoder_config,
     match_state_dict,
@@ -42,7 +41,6 @@ from t2izoo.convert import (
 
 __all__ = [
     "CONVERTER",
-    "AttnGANConverter",
     "ConversionError",
     "read_checkpoint",
     "infer_generator_config",
@@ -151,26 +149,8 @@ def convert_attngan(
     return save_stackgan_model(pipe, e_state, text_encoder, g_state, generator, out, image_encoder)
 
 
-class AttnGANConverter:
-    """The ``attngan`` converter object that ``t2izoo convert attngan`` drives."""
-
-    name = "attngan"
-    help = "released AttnGAN .pth files (G_NET, DAMSM encoders) + captions.pickle -> model directory"
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_stackgan_arguments(
-            parser, family="AttnGAN", presets="attngan-bird, attngan-coco", mask_choices=("correct", "legacy"),
-            mask_help="legacy: reproduce the release's outputs exactly (its word-mask bug included)",
-        )
-
-    def run(self, args: argparse.Namespace) -> int:
-        out = convert_attngan(
-            args.generator, args.text_encoder, args.captions, args.out,
-            image_encoder=args.image_encoder, preset=args.preset, mask_mode=args.mask_mode,
-            max_length=args.max_length,
-        )
-        print(f"wrote {out}; load it with t2izoo.build({str(args.preset or out)!r}, pretrained={str(out)!r})")
-        return 0
-
-
-CONVERTER = AttnGANConverter()
+CONVERTER = StackGANConverter(
+    "attngan", "released AttnGAN .pth files (G_NET, DAMSM encoders) + captions.pickle -> model directory", convert_attngan,
+    family="AttnGAN", presets="attngan-bird, attngan-coco", mask_choices=("correct", "legacy"),
+    mask_help="legacy: reproduce the release's outputs exactly (its word-mask bug included)",
+)

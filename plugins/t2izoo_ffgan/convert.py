@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 
 from t2izoo.convert import (
     ConversionError,
-    add_stackgan_arguments,
+    StackGANConverter,
     damsm_tokenizer,
     infer_damsm_text_encoder_config,
     read_checkpoint,
@@ -44,7 +43,6 @@ from t2izoo.convert import (
 
 __all__ = [
     "CONVERTER",
-    "FFGANConverter",
     "ConversionError",
     "MEMORY_LAYERS",
     "read_checkpoint",
@@ -198,26 +196,8 @@ def convert_ffgan(
     return out
 
 
-class FFGANConverter:
-    """The ``ffgan`` converter object that ``t2izoo convert ffgan`` drives."""
-
-    name = "ffgan"
-    help = "released FF-GAN netG.pth + AttnGAN's DAMSM files + captions.pickle -> model directory"
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_stackgan_arguments(
-            parser, family="FF-GAN", presets="ffgan-bird", mask_choices=("correct", "none"),
-            mask_help="none: attend over padding words too, as the release does",
-        )
-
-    def run(self, args: argparse.Namespace) -> int:
-        out = convert_ffgan(
-            args.generator, args.text_encoder, args.captions, args.out,
-            image_encoder=args.image_encoder, preset=args.preset, mask_mode=args.mask_mode,
-            max_length=args.max_length,
-        )
-        print(f"wrote {out}; load it with t2izoo.build({str(args.preset or out)!r}, pretrained={str(out)!r})")
-        return 0
-
-
-CONVERTER = FFGANConverter()
+CONVERTER = StackGANConverter(
+    "ffgan", "released FF-GAN netG.pth + AttnGAN's DAMSM files + captions.pickle -> model directory", convert_ffgan,
+    family="FF-GAN", presets="ffgan-bird", mask_choices=("correct", "none"),
+    mask_help="none: attend over padding words too, as the release does",
+)
