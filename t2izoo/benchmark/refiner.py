@@ -7,7 +7,7 @@ A step costs one U-Net call whatever the sampler, so a run longer than ``max_ste
 1000-step DDPM measurable on a CPU.
 
 With a trained refiner (a ``save_pretrained`` directory whose refiner is ``diffusion-sr``, e.g.
-under ``runs/``), each run is also scored: SSIM (``data_range=2``) of the super-resolved
+under ``runs/``), each run is also scored: SSIM (the ``ssim`` evaluator's protocol) of the super-resolved
 shapes images against the true high-resolution ones, so samplers are compared at equal quality.
 Without one, weights are random and only speed is measured (the report says so).
 
@@ -93,9 +93,12 @@ def _inputs(sr: Any, encoder: Any, batch: int, device: torch.device, seed: int) 
 
 
 def _ssim(a: torch.Tensor, b: torch.Tensor) -> float:
-    from torchmetrics.functional.image import structural_similarity_index_measure
+    """Mean SSIM by the zoo's own ``ssim`` evaluator (the protocol `t2izoo evaluate` reports)."""
+    from .._build import create_component
 
-    return float(structural_similarity_index_measure(a.float().cpu(), b.float().cpu(), data_range=2.0))
+    ev = create_component("evaluator", "ssim")
+    ev.update(a.float().cpu().clamp(-1, 1), real_images=b.float().cpu())
+    return float(ev.compute().value)
 
 
 def bench_refiner(
