@@ -83,6 +83,15 @@ def train(args: argparse.Namespace) -> int:
            "sentence_dim": ports["sentence_dim"]}
     torch.manual_seed(args.seed)
     sr = t2izoo.create_component("refiner", cfg)
+    steps_before = 0
+    if args.init:  # continue an earlier run (its weights; the optimizer state starts afresh)
+        from safetensors.torch import load_file
+
+        before = json.loads((Path(args.init) / "train.json").read_text())
+        if before["refiner"] != sr.config.model_dump(mode="json"):
+            raise ValueError(f"--init {args.init}: its refiner config differs from this run's (--hr/--preset)")
+        sr.load_state_dict(load_file(str(Path(args.init) / "refiner.safetensors")), strict=True)
+        steps_before = int(before.get("total_steps", before["steps"]))
     opt = torch.optim.AdamW(sr.parameters(), lr=args.lr)
     data = ShapesDataset("train", size=args.data_size, resolutions=(args.hr,))
     rng = torch.Generator().manual_seed(args.seed)
@@ -113,6 +122,7 @@ def train(args: argparse.Namespace) -> int:
     sr.eval()
     save_file({k: v.contiguous() for k, v in sr.state_dict().items()}, str(out / "refiner.safetensors"))
     info = {"refiner": sr.config.model_dump(mode="json"), "encoder_preset": args.preset, "steps": len(log),
+            "init": args.init, "total_steps": steps_before + len(log),
             "prep_cpu_seconds": prep_seconds,
             "batch": args.batch, "lr": args.lr, "cpu_seconds": time.process_time() - start,
             "wall_seconds": time.monotonic() - wall_start,
@@ -195,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--lr", type=float, default=5e-4)
     t.add_argument("--data-size", type=int, default=512, help="training images (rendered once)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--init", default=None, help="a previous --out directory to continue from")
     t.set_defaults(func=train)
     e = sub.add_parser("evaluate")
     e.add_argument("--out", required=True)

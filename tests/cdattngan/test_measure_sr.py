@@ -1,0 +1,30 @@
+"""`python -m t2izoo_cdattngan.measure_sr`: train, continue with --init, evaluate (tiny, offline)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from t2izoo_cdattngan import measure_sr
+
+
+def test_train_continue_and_evaluate(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    common = ["--hr", "16", "--batch", "2", "--data-size", "4", "--cpu-minutes", "5"]
+    assert measure_sr.main(["train", "--out", str(first), "--steps", "2", *common]) == 0
+    assert measure_sr.main(["train", "--out", str(second), "--steps", "1", "--init", str(first), *common]) == 0
+    info = json.loads((second / "train.json").read_text())
+    assert (info["steps"], info["total_steps"], info["init"]) == (1, 3, str(first))
+
+    assert measure_sr.main(["evaluate", "--out", str(second), "--n", "2", "--runs", "ddim:2"]) == 0
+    rows = json.loads((second / "evaluate.json").read_text())["rows"]
+    assert [r["method"] for r in rows] == ["bicubic", "ddim"]
+    assert all(-1.0 <= r["ssim"] <= 1.0 and r["psnr"] > 0 for r in rows)
+
+
+def test_init_with_another_size_is_refused(tmp_path):
+    first = tmp_path / "a"
+    common = ["--batch", "2", "--data-size", "4", "--steps", "1"]
+    assert measure_sr.main(["train", "--out", str(first), "--hr", "16", *common]) == 0
+    with pytest.raises(ValueError, match="--init"):
+        measure_sr.main(["train", "--out", str(tmp_path / "b"), "--hr", "32", "--init", str(first), *common])
