@@ -24,7 +24,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="real-image size (default: the generator's output size; 64 for :real)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
-    p.add_argument("--pretrained", default=None, help="weights: a model directory, or 'hub'")
+    p.add_argument("--pretrained", default=None,
+                   help="weights: a model directory, or 'hub' (default: the card's weights when it pins any)")
+    p.add_argument("--random-weights", action="store_true",
+                   help="evaluate freshly initialised weights even when the card publishes weights")
     p.add_argument("--overrides", nargs="*", default=[], help="key=value pipeline config overrides")
     p.add_argument("--out", default="results.json", help="JSON report; a .md table is written beside it")
     p.add_argument("--update-card", action="store_true",
@@ -63,12 +66,13 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from t2izoo._config import parse_cli_overrides
+    from t2izoo.cli.cmd_generate import _default_pretrained
     from t2izoo.evaluation.runner import evaluate, to_markdown
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    pretrained: object = args.pretrained
-    if pretrained == "hub":
-        pretrained = True
+    model = Path(args.model)
+    # a preset is scored with its card's weights, as `t2izoo generate` uses them; a model folder loads itself
+    pretrained = None if model.is_dir() and args.pretrained is None else _default_pretrained(args, model)
     report = evaluate(
         args.model, data=args.data, split=args.split, n=args.n, metrics=metrics,
         metric_options=_metric_options(args.metric_opt, metrics), batch_size=args.batch_size, seed=args.seed,

@@ -37,3 +37,17 @@ def test_metric_options_for_unrequested_metric_are_refused():
 def test_bad_metric_opt_syntax(tmp_path):
     assert main(["evaluate", ":real", "--n", "2", "--metrics", "ssim", "--metric-opt", "ssim=1",
                  "--out", str(tmp_path / "r.json")]) == 2
+
+
+def test_a_preset_is_evaluated_with_its_cards_weights(tmp_path, monkeypatch):
+    """Like `generate`, `evaluate PRESET` scores the weights the card pins (bundled in hub/), not a fresh init."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: the bundled hub/ copy is used
+    values = {}
+    for name, extra in {"default": [], "hub": ["--pretrained", "hub"], "random": ["--random-weights"]}.items():
+        out = tmp_path / f"{name}.json"
+        assert main(["evaluate", "shapes-cvae", "--n", "4", "--batch-size", "4", "--metrics", "ssim",
+                     "--device", "cpu", "--out", str(out), *extra]) == 0
+        values[name] = json.loads(out.read_text())["results"]["ssim"]["value"]
+    assert values["default"] == pytest.approx(values["hub"])
+    assert values["default"] != pytest.approx(values["random"], abs=1e-4)
