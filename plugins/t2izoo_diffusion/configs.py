@@ -93,6 +93,11 @@ class DiffusionSRConfig(t2izoo.ComponentConfig, UNetFields, DiffusionFields):
     lr_feature_index: int = Field(-1, description="which timm feature level to use (features_only index)")
     upsample_mode: str = Field("bicubic", description="how the low-res image is resized to concatenate to x_t")
     sampler: str = "ddpm"
+    strength: float = Field(
+        1.0, gt=0.0, le=1.0,
+        description="1.0: sample from pure noise (the paper); < 1: start from the noised upsampled input "
+                    "and run only that fraction of the steps (SDEdit / CCDF)",
+    )
 
     @model_validator(mode="after")
     def _check_sizes(self) -> DiffusionSRConfig:

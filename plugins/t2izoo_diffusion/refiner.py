@@ -173,13 +173,17 @@ class DiffusionSR(t2izoo.Refiner):
         num_inference_steps: int | None = None,
         noise: torch.Tensor | None = None,
         progress: bool | None = None,
+        strength: float | None = None,
     ) -> torch.Tensor:
         """Upscale ``images`` ``[B,C,h,w]`` (any size; resized to ``lr_size``) to ``image_size``.
 
-        ``sampler`` and ``num_inference_steps`` override the config for this call.
+        ``sampler``, ``num_inference_steps`` and ``strength`` override the config for this call.
+        ``strength < 1`` starts from the upsampled input noised part-way and runs that fraction of
+        the steps (e.g. ``sampler="ddpm", num_inference_steps=1000, strength=0.2`` runs 200).
         """
         sampler = sampler or self.config.sampler
         steps = num_inference_steps or self.config.num_inference_steps or default_steps(sampler, self.schedule)
+        strength = self.config.strength if strength is None else float(strength)
         lr = self._low_res(images.to(self.device))
         x_T = self.sample_noise(lr.shape[0], generator) if noise is None else noise.to(self.device)
         return sample(
@@ -190,6 +194,8 @@ class DiffusionSR(t2izoo.Refiner):
             generator,
             progress=progress,
             desc=f"diffusion-sr {sampler}",
+            init=self._upsampled(lr).to(x_T.dtype) if strength < 1.0 else None,
+            strength=strength,
         )
 
     # -- training recipe -----------------------------------------------------------------------

@@ -21,6 +21,10 @@ def test_train_continue_and_evaluate(tmp_path):
     assert [r["method"] for r in rows] == ["bicubic", "ddim"]
     assert all(-1.0 <= r["ssim"] <= 1.0 and r["psnr"] > 0 for r in rows)
 
+    assert measure_sr.main(["evaluate", "--out", str(second), "--n", "2", "--runs", "ddim:4", "--strength", "0.5"]) == 0
+    part = json.loads((second / "evaluate_strength0.5.json").read_text())["rows"][1]
+    assert (part["strength"], part["steps_run"]) == (0.5, 2)
+
 
 def test_init_with_another_size_is_refused(tmp_path):
     first = tmp_path / "a"

@@ -63,6 +63,27 @@ def test_refiner_sampler_switching(refiner, text):
     assert torch.allclose(_run(by_config, _lr(), text, 0), outs["ddim"], atol=1e-6)
 
 
+def test_refiner_strength_starts_from_the_upsampled_input(text):
+    """strength < 1 runs that fraction of the steps from the noised upsampled input (config or call)."""
+    sr = _refiner(sampler="ddim", num_inference_steps=10)
+    calls = []
+    forward = sr.unet.forward
+    sr.unet.forward = lambda *a, **k: calls.append(1) or forward(*a, **k)
+    full = _run(sr, _lr(), text, 0)
+    assert len(calls) == 10
+    calls.clear()
+    part = _run(sr, _lr(), text, 0, strength=0.3)
+    assert len(calls) == 3 and part.shape == full.shape and not torch.equal(part, full)
+    calls.clear()
+    configured = _refiner(sampler="ddim", num_inference_steps=10, strength=0.3)
+    own_forward = configured.unet.forward
+    configured.unet.forward = lambda *a, **k: calls.append(1) or own_forward(*a, **k)
+    _run(configured, _lr(), text, 0)
+    assert len(calls) == 3
+    with pytest.raises(pydantic.ValidationError):
+        _refiner(strength=0.0)
+
+
 def test_refiner_uses_its_conditions(refiner, text):
     base = _run(refiner, _lr(0), text, 0, sampler="ddim", num_inference_steps=3)
     other_lr = _run(refiner, _lr(1), text, 0, sampler="ddim", num_inference_steps=3)

@@ -79,6 +79,36 @@ def test_samplers_recover_the_data_point(sampler, steps):
     assert (out - x0).abs().max() < 0.05
 
 
+@pytest.mark.parametrize("sampler, steps", [("ddim", 20), ("dpm-solver++", 20), ("euler", 30), ("ddpm", 1000)])
+def test_strength_starts_part_way_and_runs_that_fraction(sampler, steps):
+    """SDEdit/CCDF start: a perturbed init, noised to 30% of the schedule, still inverts to x0,
+    and the denoiser is called for only int(steps * 0.3) steps."""
+    schedule = NoiseSchedule()
+    x0 = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(1)) * 1.6 - 0.8
+    init = x0 + 0.3 * torch.randn(1, 3, 4, 4, generator=torch.Generator().manual_seed(2))
+    oracle, calls = _oracle(x0, schedule), []
+
+    def counted(x, t):
+        calls.append(int(t[0]))
+        return oracle(x, t)
+
+    g = torch.Generator().manual_seed(0)
+    out = sample(counted, randn((1, 3, 4, 4), g), make_scheduler(sampler, schedule), steps, g,
+                 progress=False, init=init, strength=0.3)
+    assert (out - x0).abs().max() < 0.05
+    assert len(calls) == int(steps * 0.3)
+    assert max(calls) <= 0.3 * schedule.num_train_timesteps + 1  # started part-way, not at T
+
+
+def test_strength_needs_init_and_a_valid_value():
+    sched = make_scheduler("ddim")
+    with pytest.raises(ValueError, match="needs init"):
+        sample(lambda x, t: x, torch.zeros(1, 1, 2, 2), sched, 4, progress=False, strength=0.5)
+    with pytest.raises(ValueError, match="strength must be"):
+        sample(lambda x, t: x, torch.zeros(1, 1, 2, 2), sched, 4, progress=False, init=torch.zeros(1, 1, 2, 2),
+               strength=1.5)
+
+
 def test_ddpm_uses_the_generator():
     sched = NoiseSchedule(num_train_timesteps=50)
     zero = lambda x, t: torch.zeros_like(x)  # noqa: E731
