@@ -42,6 +42,10 @@ class Component(nn.Module):
     """Base of every component: holds its config and exposes its ports."""
 
     kind: ClassVar[str] = ""
+    #: the component loops over its own network many times per image (diffusion sampling, CLIP-guided
+    #: optimisation): the fast path's default leaves channels_last off for it (see
+    #: `t2izoo.nn.fastpath.InferenceOptions.auto`), as float reordering compounds over the loop
+    iterative_inference: ClassVar[bool] = False
 
     def __init__(self, config: ComponentConfig) -> None:
         super().__init__()

@@ -110,7 +110,7 @@ class Text2ImagePipeline(nn.Module):
         """
         from .nn.fastpath import InferenceOptions, apply_inference_options
 
-        base = options if options is not None else InferenceOptions.auto(self.device)
+        base = options if options is not None else InferenceOptions.auto(self.device, self.components())
         self.inference_options = apply_inference_options(self.components(), base.replace(**switches))
         return self
 

@@ -43,6 +43,8 @@ class ClipDiffusionGenerator(t2izoo.Generator):
         torch.Size([2, 3, 16, 16])
     """
 
+    iterative_inference = True  # many network calls per image: see InferenceOptions.auto
+
     def __init__(self, config: ClipDiffusionConfig, **context: Any) -> None:
         super().__init__(config)
         for key in ("word_dim", "sentence_dim"):

@@ -63,6 +63,8 @@ class DiffusionSR(t2izoo.Refiner):
         torch.Size([1, 3, 32, 32])
     """
 
+    iterative_inference = True  # many network calls per image: see InferenceOptions.auto
+
     def __init__(self, config: DiffusionSRConfig, **context: Any) -> None:
         super().__init__(config)
         self.word_dim = _resolve_dim(config.word_dim, context, "word_dim", required=False) if config.use_words else None

@@ -54,6 +54,8 @@ class VQGANClipGenerator(t2izoo.Generator):
         >>> out = gen(text, prompts=["a red circle:1 | blue:-0.5"], iterations=2)
     """
 
+    iterative_inference = True  # many network calls per image: see InferenceOptions.auto
+
     #: the pipeline passes the raw prompts as ``prompts=`` (weighted prompts need the text)
     wants_prompts = True
 

@@ -38,7 +38,7 @@ CAPTIONS = (
 
 
 def default_variants(device: str | torch.device, *, compile: bool = False,
-                     autocast: bool = True) -> dict[str, InferenceOptions]:
+                     autocast: bool = True, components: Any = None) -> dict[str, InferenceOptions]:
     """Plain eager, then each fast-path switch on its own, then the device default.
 
     ``autocast`` adds bf16 autocast (on CPU too: it is measured there and not used by default).
@@ -57,7 +57,7 @@ def default_variants(device: str | torch.device, *, compile: bool = False,
     if compile:
         comp = base.replace(compile=True)
         out[comp.label()] = comp
-    auto = InferenceOptions.auto(device)
+    auto = InferenceOptions.auto(device, components)
     out.setdefault(auto.label(), auto)
     return out
 
@@ -111,6 +111,7 @@ def bench_generation(
     variants = dict(variants or default_variants(device))
     torch.manual_seed(seed)
     base = t2izoo.build(preset, dict(overrides or {}), device=device)
+    default = InferenceOptions.auto(device, base.components())  # what optimize_for_inference() picks for it
     pipes: dict[str, Any] = {}
     for label, options in variants.items():
         pipe = copy.deepcopy(base)
@@ -156,9 +157,9 @@ def bench_generation(
                 **diff,
                 "tolerance": tol,
                 "within_tolerance": diff[tol["metric"]] <= tol["value"],
-                "default": options == InferenceOptions.auto(device),
+                "default": options == default,
             }
-        for label in dict.fromkeys([first, *(k for k, o in variants.items() if o == InferenceOptions.auto(device))]):
+        for label in dict.fromkeys([first, *(k for k, o in variants.items() if o == default)]):
             with PeakMemory(device) as pm:
                 call(label)
             row["variants"][label]["peak_memory_mib"] = pm.mib

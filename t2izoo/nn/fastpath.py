@@ -77,20 +77,31 @@ class InferenceOptions:
         return cls(inference_mode=False)
 
     @classmethod
-    def auto(cls, device: str | torch.device) -> InferenceOptions:
-        """The measured default for a device type.
+    def auto(cls, device: str | torch.device, components: Any = None) -> InferenceOptions:
+        """The measured default for a device type (and, given them, the pipeline's components).
 
         CPU: inference mode + channels_last (1.25-1.6x over eager at batch 32 on the shapes
-        presets, within ``FP32_TOLERANCE``; docs/performance.md). bf16 autocast was faster
-        still on a CPU with AVX512-BF16, but it changes the images (within
+        GAN and CVAE presets, within ``FP32_TOLERANCE``; docs/performance.md). bf16 autocast was
+        faster still on a CPU with AVX512-BF16, but it changes the images (within
         ``AUTOCAST_TOLERANCE``) and is slow on CPUs without bf16 instructions, so on CPU it is
         opt-in. CUDA: channels_last and bf16 autocast (fp16 where bf16 is missing).
+
+        ``components`` (a name -> component mapping or a sequence): when any of them declares
+        ``iterative_inference`` (diffusion sampling, VQGAN-CLIP optimisation), channels_last stays
+        off: measured on the shapes presets it gave no gain there (x0.97-x1.2) and its reordered
+        sums compound over the loop beyond ``FP32_TOLERANCE`` (1.0e-3 max on shapes-cd-attngan,
+        0.105 on shapes-vqgan-clip).
         """
         kind = torch.device(device).type
+        if components is not None:
+            parts = components.values() if hasattr(components, "values") else components
+            iterative = any(getattr(c, "iterative_inference", False) for c in parts if c is not None)
+        else:
+            iterative = False
         if kind == "cuda":
             autocast: AutocastName = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-            return cls(channels_last=True, autocast=autocast)
-        return cls(channels_last=True)
+            return cls(channels_last=not iterative, autocast=autocast)
+        return cls(channels_last=not iterative)
 
     def replace(self, **changes: Any) -> InferenceOptions:
         """A copy with some switches changed."""

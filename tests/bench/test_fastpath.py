@@ -92,3 +92,17 @@ def test_gpu_autocast_and_channels_last_within_tolerance(autocast):
     out = fast(CAPTIONS, seed=3).tensors
     assert out.dtype == torch.float32
     assert (out - ref).abs().mean() <= AUTOCAST_TOLERANCE
+
+
+def test_auto_leaves_channels_last_off_for_iterative_components():
+    """Diffusion sampling and VQGAN-CLIP loop over their networks: the measured default skips channels_last."""
+    from t2izoo_diffusion.configs import DiffusionSRConfig
+
+    refiner = t2izoo.create_component("refiner", {"name": "diffusion-sr", **DiffusionSRConfig.tiny(), "word_dim": 8,
+                                                  "sentence_dim": 8})
+    assert refiner.iterative_inference and not _pipe().generator.iterative_inference
+    assert InferenceOptions.auto("cpu", {"refiner": refiner}).channels_last is False
+    assert InferenceOptions.auto("cpu", [None, refiner]) == InferenceOptions()
+    assert InferenceOptions.auto("cpu", _pipe().components()).channels_last is True
+    pipe = t2izoo.build("shapes-clip-diffusion").optimize_for_inference()
+    assert pipe.inference_options.label() == "inference_mode"
