@@ -38,7 +38,7 @@ CAPTIONS = (
 
 
 def default_variants(device: str | torch.device, *, compile: bool = False,
-                     autocast: bool = True, components: Any = None) -> dict[str, InferenceOptions]:
+                     autocast: bool = True) -> dict[str, InferenceOptions]:
     """Plain eager, then each fast-path switch on its own, then the device default.
 
     ``autocast`` adds bf16 autocast (on CPU too: it is measured there and not used by default).
@@ -57,7 +57,7 @@ def default_variants(device: str | torch.device, *, compile: bool = False,
     if compile:
         comp = base.replace(compile=True)
         out[comp.label()] = comp
-    auto = InferenceOptions.auto(device, components)
+    auto = InferenceOptions.auto(device)  # a GAN's default; `bench_generation` marks each preset's own
     out.setdefault(auto.label(), auto)
     return out
 
