@@ -10,6 +10,7 @@ Example:
     $ t2izoo train shapes-tiny --data shapes --steps 400 --out runs/tiny --resume
     $ t2izoo train shapes-tiny --out runs/tiny2 --steps 100 generator.ngf=16 --option ndf=16
     $ t2izoo train shapes-cd-attngan --stage 2 --from runs/scd-1/final --steps 2000 --out runs/scd-2
+    $ t2izoo train shapes-attngan --recipe damsm --steps 3000 --out runs/damsm --data-opt minimal_pairs=shape
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("overrides", nargs="*", help="key=value overrides of the pipeline config (generator.ngf=16)")
     p.add_argument("--data", default="shapes", help="data set name or path (default: shapes)")
     p.add_argument("--data-size", type=int, default=None, help="items of a procedural data set (shapes)")
+    p.add_argument("--data-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="data set option (repeatable), e.g. --data-opt minimal_pairs=shape (shapes)")
     p.add_argument("--steps", type=int, required=True, help="optimizer steps to reach")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--batch-size", type=int, default=16, help="samples per micro-batch per process")
@@ -55,10 +58,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _load_data(name: str, resolutions: list[int] | None, size: int | None):
-    from t2izoo.data import load_dataset
+def _load_data(name: str, resolutions: list[int] | None, size: int | None, options: dict | None = None):
+    import inspect
 
-    kwargs = {"split": "train"}
+    from t2izoo.data import load_dataset
+    from t2izoo.data.registry import dataset_class
+
+    options = dict(options or {})
+    cls = dataset_class(name)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "split", "resolutions", "size"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise SystemExit(
+            f"--data-opt {unknown[0]}: not an option of the {cls.__name__} data set; "
+            f"it takes {sorted(accepted)}"
+        )
+    kwargs = {"split": "train", **options}
     if resolutions:
         kwargs["resolutions"] = tuple(resolutions)
     if size is not None:
@@ -124,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"--from {args.from_dir}: loaded {', '.join(loaded)}")
     recipe = make_recipe(pipe, args.recipe, **options)
     resolutions = recipe.data_resolutions() or _stage_resolutions(pipe)
-    dataset = _load_data(args.data, resolutions, args.data_size)
+    dataset = _load_data(args.data, resolutions, args.data_size, parse_cli_overrides(args.data_opt))
     train_cfg = TrainConfig(
         out=out,
         steps=args.steps,
@@ -145,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
     trainer = Trainer(
         pipe, recipe, dataset, train_cfg,
         resolutions=resolutions, max_length=args.max_length,
-        run_info={"preset": args.name, "data": args.data, "overrides": args.overrides},
+        run_info={"preset": args.name, "data": args.data, "data_options": args.data_opt,
+                  "overrides": args.overrides},
     )
     result = trainer.fit()
     if trainer.is_main:

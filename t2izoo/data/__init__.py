@@ -30,6 +30,7 @@ _LAZY = {
     "collate": ".batch",
     "make_dataloader": ".batch",
     "SeededSampler": ".batch",
+    "group_size_of": ".batch",
     # entry point and base classes
     "load_dataset": ".registry",
     "list_datasets": ".registry",
@@ -70,7 +71,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .base import CaptionedImageDataset
-    from .batch import Batch, Sample, SeededSampler, collate, make_dataloader
+    from .batch import Batch, Sample, SeededSampler, collate, group_size_of, make_dataloader
     from .coco import COCOCaptionsDataset
     from .cub import CUBDataset
     from .errors import DataError

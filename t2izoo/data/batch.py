@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from ..interfaces import Tokenizer
 from ..types import TokenBatch
 
-__all__ = ["Sample", "Batch", "collate", "make_dataloader", "SeededSampler", "CaptionChoice"]
+__all__ = ["Sample", "Batch", "collate", "make_dataloader", "SeededSampler", "CaptionChoice", "group_size_of"]
 
 
 @dataclass
@@ -141,19 +141,37 @@ def collate(
     )
 
 
+def group_size_of(dataset: Any) -> int:
+    """Items that must stay together in one batch (``dataset.group_size``, looked up through wrappers).
+
+    A data set of minimal pairs (`t2izoo.data.ShapesDataset` with ``minimal_pairs=``) has
+    groups of 2: item ``2k + 1`` differs from item ``2k`` in one attribute, and a contrastive
+    loss only learns that attribute when both are in the same batch.
+    """
+    while dataset is not None:
+        size = getattr(dataset, "group_size", None)
+        if size is not None:
+            return max(1, int(size))
+        dataset = getattr(dataset, "dataset", None)
+    return 1
+
+
 class SeededSampler(Sampler):
     """Yields ``(index, epoch)`` pairs in an order fixed by ``(seed, epoch)``.
 
     The epoch travels with the index so that `CaptionChoice` can pick the caption from
     ``(seed, epoch, index)`` inside worker processes, which never see the sampler.
     Accelerate calls `set_epoch` before every pass; a plain DataLoader gets the next epoch
-    automatically after each full pass.
+    automatically after each full pass. With ``group_size`` > 1 whole groups of consecutive
+    indices are shuffled, so a group stays contiguous (and in one batch when the batch size is
+    a multiple of it).
     """
 
-    def __init__(self, num_samples: int, *, shuffle: bool, seed: int) -> None:
+    def __init__(self, num_samples: int, *, shuffle: bool, seed: int, group_size: int = 1) -> None:
         self.num_samples = int(num_samples)
         self.shuffle = shuffle
         self.seed = int(seed)
+        self.group_size = max(1, int(group_size))
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -166,7 +184,13 @@ class SeededSampler(Sampler):
         epoch = self.epoch
         if self.shuffle:
             rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.seed, epoch, 0x5A])))
-            order = rng.permutation(self.num_samples)
+            if self.group_size == 1:
+                order = rng.permutation(self.num_samples)
+            else:
+                g = self.group_size
+                groups = rng.permutation(-(-self.num_samples // g))
+                order = (groups[:, None] * g + np.arange(g)[None, :]).reshape(-1)
+                order = order[order < self.num_samples]
         else:
             order = np.arange(self.num_samples)
         for i in order.tolist():
@@ -194,7 +218,8 @@ class CaptionChoice(Dataset):
         sample = self.dataset[index]
         if sample is None or epoch is None or not self.random_caption or len(sample.captions) < 2:
             return sample
-        seq = np.random.SeedSequence([self.seed, int(epoch), int(index), 0xCA])
+        group = group_size_of(self.dataset)  # one caption template for a whole group (minimal pairs)
+        seq = np.random.SeedSequence([self.seed, int(epoch), int(index) // group * group, 0xCA])
         choice = int(np.random.Generator(np.random.PCG64(seq)).integers(len(sample.captions)))
         return replace(sample, caption_index=choice)
 
@@ -256,7 +281,7 @@ def make_dataloader(
     if batch_size < 1:
         raise ValueError(f"make_dataloader: batch_size must be >= 1, got {batch_size}")
     wrapped = CaptionChoice(dataset, seed, shuffle if random_caption is None else random_caption)
-    sampler = SeededSampler(len(wrapped), shuffle=shuffle, seed=seed)
+    sampler = SeededSampler(len(wrapped), shuffle=shuffle, seed=seed, group_size=group_size_of(dataset))
     return DataLoader(
         wrapped,
         batch_size=batch_size,

@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import DataError
 
-__all__ = ["load_dataset", "detect_format", "list_datasets", "FORMATS"]
+__all__ = ["load_dataset", "detect_format", "list_datasets", "dataset_class", "FORMATS"]
 
 # format -> (class path, default resolutions, what it reads)
 FORMATS: dict[str, tuple[str, tuple[int, ...], str]] = {
@@ -64,6 +64,32 @@ def detect_format(path: str | Path) -> str:
     )
 
 
+def _format_of(text: str, format: str | None) -> str:  # noqa: A002
+    if format is None:
+        fmt = "shapes" if text == "shapes" else None
+        if fmt is None and _ALIASES.get(text, text) in FORMATS and not Path(text).exists():
+            raise DataError(
+                text, f"{text!r} names a format that needs local files",
+                f"pass the folder: load_dataset('path/to/data', format={_ALIASES.get(text, text)!r})",
+            )
+        return fmt or detect_format(text)
+    fmt = _ALIASES.get(format, format)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown data-set format {format!r}; choose one of {sorted(FORMATS)}")
+    return fmt
+
+
+def dataset_class(name_or_path: str | Path, format: str | None = None) -> type:  # noqa: A002
+    """The data-set class `load_dataset` would use (to list or check its options).
+
+    Example:
+        >>> dataset_class("shapes").__name__
+        'ShapesDataset'
+    """
+    module, cls_name = FORMATS[_format_of(str(name_or_path), format)][0].split(":")
+    return getattr(importlib.import_module(module), cls_name)
+
+
 def load_dataset(
     name_or_path: str | Path,
     split: str = "train",
@@ -88,21 +114,9 @@ def load_dataset(
         10
     """
     text = str(name_or_path)
-    if format is None:
-        fmt = "shapes" if text == "shapes" else None
-        if fmt is None and _ALIASES.get(text, text) in FORMATS and not Path(text).exists():
-            raise DataError(
-                text, f"{text!r} names a format that needs local files",
-                f"pass the folder: load_dataset('path/to/data', format={_ALIASES.get(text, text)!r})",
-            )
-        fmt = fmt or detect_format(text)
-    else:
-        fmt = _ALIASES.get(format, format)
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown data-set format {format!r}; choose one of {sorted(FORMATS)}")
-    target, default_res, _ = FORMATS[fmt]
-    module, cls_name = target.split(":")
-    cls = getattr(importlib.import_module(module), cls_name)
+    fmt = _format_of(text, format)
+    cls = dataset_class(text, fmt)
+    default_res = FORMATS[fmt][1]
     res = tuple(default_res if resolutions is None else resolutions)
     if fmt == "shapes":
         return cls(split, resolutions=res, **opts)

@@ -44,6 +44,7 @@ class BatchStream:
         sampler = loader.sampler
         self.seed = int(getattr(sampler, "seed", 0))
         self.shuffle = bool(getattr(sampler, "shuffle", True))
+        self.group_size = int(getattr(sampler, "group_size", 1))
         self.world_size, self.rank = int(world_size), int(rank)
         global_batch = self.world_size * self.batch_size
         self.batches_per_epoch = len(self.dataset) // global_batch
@@ -60,7 +61,7 @@ class BatchStream:
     def _order(self, epoch: int) -> list[tuple[int, int]]:
         from ..data import SeededSampler
 
-        sampler = SeededSampler(len(self.dataset), shuffle=self.shuffle, seed=self.seed)
+        sampler = SeededSampler(len(self.dataset), shuffle=self.shuffle, seed=self.seed, group_size=self.group_size)
         sampler.set_epoch(epoch)
         return list(iter(sampler))
 

@@ -137,3 +137,47 @@ def test_bad_arguments_are_named():
         ShapesDataset("nope")
     with pytest.raises(IndexError, match="out of range"):
         ShapesDataset("train", size=2)[2]
+
+
+@pytest.mark.parametrize("field", ["shape", "colour"])
+def test_minimal_pairs_differ_in_one_attribute(field):
+    """Item 2k+1 is item 2k with `field` changed on every object; the rest, templates included, is equal."""
+    plain = ShapesDataset("train", size=40, resolutions=(64,))
+    pairs = ShapesDataset("train", size=40, resolutions=(64,), minimal_pairs=field)
+    assert pairs.group_size == 2 and plain.group_size == 1
+    vocab = pairs.vocab
+    held = set(vocab.heldout_pairs)
+    for k in range(20):
+        a, caps_a = pairs.scene(2 * k)
+        b, caps_b = pairs.scene(2 * k + 1)
+        assert (a, caps_a) == plain.scene(2 * k)  # the first of a pair is the plain item
+        assert a.background == b.background and len(a.objects) == len(b.objects)
+        for oa, ob in zip(a.objects, b.objects):
+            other = "colour" if field == "shape" else "shape"
+            assert getattr(oa, field) != getattr(ob, field)
+            assert getattr(oa, other) == getattr(ob, other)
+            assert (oa.cell, oa.x, oa.y, oa.size, oa.texture) == (ob.cell, ob.x, ob.y, ob.size, ob.texture)
+            assert (ob.shape, ob.colour) not in held  # the train split never shows a held-out pair
+        # same templates: the captions differ only in words naming the changed attribute
+        changed = {w for o in a.objects + b.objects for w in paraphrases(getattr(o, field))}
+        for ca, cb in zip(caps_a, caps_b):
+            assert ca != cb
+            rest_a = [w for w in re.findall(r"[a-z]+|[,.]", ca) if w not in changed]
+            rest_b = [w for w in re.findall(r"[a-z]+|[,.]", cb) if w not in changed]
+            assert rest_a == rest_b, (ca, cb)
+    with pytest.raises(ValueError, match="minimal_pairs"):
+        ShapesDataset("train", size=4, minimal_pairs="texture")
+
+
+def test_minimal_pairs_stay_in_one_batch():
+    """The loaders shuffle whole pairs, and both members get the same caption template."""
+    from t2izoo.data import make_dataloader
+
+    pairs = ShapesDataset("train", size=32, resolutions=(32,), minimal_pairs="shape")
+    loader = make_dataloader(pairs, 8, shuffle=True, seed=5)
+    order = [int(k.rsplit("/", 1)[1]) for b in loader for k in b.keys]
+    assert sorted(order) == list(range(32)) and order != list(range(32))
+    assert all(order[i] // 2 == order[i + 1] // 2 and order[i] % 2 == 0 for i in range(0, 32, 2))
+    batch = next(iter(loader))
+    a, b = (pairs.scene(int(k.rsplit("/", 1)[1]))[1] for k in batch.keys[:2])
+    assert a.index(batch.captions[0]) == b.index(batch.captions[1])  # the same template for both

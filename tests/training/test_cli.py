@@ -36,3 +36,16 @@ def test_bad_recipe_name_is_a_clear_error(tmp_path, capsys):
     code = main(["train", "shapes-tiny", "--steps", "1", "--out", str(tmp_path), "--recipe", "nope", *TINY])
     assert code == 2
     assert "no recipe named 'nope'" in capsys.readouterr().err
+
+
+def test_data_opt_reaches_the_data_set_and_unknown_ones_are_named(capsys):
+    from t2izoo.cli.cmd_train import _load_data
+
+    ds = _load_data("shapes", [32], 8, {"minimal_pairs": "shape"})
+    assert ds.minimal_pairs == "shape" and ds.group_size == 2 and len(ds) == 8
+    try:
+        _load_data("shapes", [32], 8, {"pairs": "shape"})
+    except SystemExit as err:
+        assert "--data-opt pairs" in str(err) and "minimal_pairs" in str(err)
+    else:
+        raise AssertionError("an unknown --data-opt must stop the run")

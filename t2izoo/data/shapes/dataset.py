@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from torch.utils.data import Dataset
 
@@ -27,7 +29,7 @@ from ..base import pil_to_tensor
 from ..batch import Sample
 from .captions import make_captions
 from .render import render_scene
-from .scene import SPLIT_CODES, Scene, sample_scene, scene_rng
+from .scene import SPLIT_CODES, Scene, allowed_pairs, sample_scene, scene_rng
 from .vocab import SHAPES_VOCAB, ShapesVocabulary
 
 __all__ = ["ShapesDataset", "SHAPES_SPLITS", "DEFAULT_SIZES"]
@@ -36,6 +38,7 @@ DEFAULT_SIZES = {"train": 10_000, "test": 1_000, "compositional": 1_000}
 _ALIASES = {"val": "test", "valid": "test", "validation": "test", "test-compositional": "compositional",
             "compositional-test": "compositional"}
 SHAPES_SPLITS = tuple(SPLIT_CODES)
+MINIMAL_PAIR_FIELDS = ("shape", "colour")
 
 
 class ShapesDataset(Dataset):
@@ -52,6 +55,20 @@ class ShapesDataset(Dataset):
         min_objects, max_objects: objects per scene (1 to 3 by default).
         cache_dir: keep rendered PNGs here and reuse them (safe to share between runs with the
             same settings: the folder name carries split, seed and supersample).
+        minimal_pairs: ``"shape"`` or ``"colour"``: item ``2k + 1`` is item ``2k``'s
+            scene with that attribute of every object changed (same positions, background and
+            caption templates), and ``group_size`` is 2 so the training loaders keep both in one
+            batch. A contrastive loss (DAMSM) with random in-batch negatives can tell scenes
+            apart by colour and position alone and never learn shape words; minimal pairs make
+            the attribute the only difference.
+
+    Example (minimal pairs):
+        >>> pairs = ShapesDataset("train", size=4, resolutions=(64,), minimal_pairs="shape")
+        >>> a, b = pairs[0], pairs[1]
+        >>> [o["colour"] for o in a.attributes["objects"]] == [o["colour"] for o in b.attributes["objects"]]
+        True
+        >>> [o["shape"] for o in a.attributes["objects"]] != [o["shape"] for o in b.attributes["objects"]]
+        True
     """
 
     def __init__(
@@ -67,6 +84,7 @@ class ShapesDataset(Dataset):
         max_objects: int = 3,
         cache_dir: str | Path | None = None,
         vocab: ShapesVocabulary = SHAPES_VOCAB,
+        minimal_pairs: str | None = None,
     ) -> None:
         split = _ALIASES.get(split, split)
         if split not in SPLIT_CODES:
@@ -83,10 +101,17 @@ class ShapesDataset(Dataset):
         self.supersample = int(supersample)
         self.min_objects, self.max_objects = int(min_objects), int(max_objects)
         self.vocab = vocab
+        if minimal_pairs is not None and minimal_pairs not in MINIMAL_PAIR_FIELDS:
+            raise ValueError(
+                f"shapes: minimal_pairs must be one of {list(MINIMAL_PAIR_FIELDS)} (or None), got {minimal_pairs!r}"
+            )
+        self.minimal_pairs = minimal_pairs
+        self.group_size = 1 if minimal_pairs is None else 2
         self.cache_dir = None
         if cache_dir is not None:
+            pairs = "" if minimal_pairs is None else f"-pairs-{minimal_pairs}"
             self.cache_dir = Path(cache_dir) / (
-                f"shapes-{split}-seed{self.seed}-ss{self.supersample}-obj{self.min_objects}{self.max_objects}"
+                f"shapes-{split}-seed{self.seed}-ss{self.supersample}-obj{self.min_objects}{self.max_objects}{pairs}"
             )
             self.cache_dir.mkdir(parents=True, exist_ok=True)
 
@@ -105,12 +130,36 @@ class ShapesDataset(Dataset):
         """The scene and captions of item ``index`` (no rendering)."""
         if not 0 <= index < self.size:
             raise IndexError(f"shapes: index {index} out of range for split {self.split!r} of size {self.size}")
-        rng = scene_rng(self.seed, self.split, index)
+        partner = self.minimal_pairs is not None and index % 2 == 1
+        base = index - 1 if partner else index
+        rng = scene_rng(self.seed, self.split, base)
         scene = sample_scene(
             rng, self.vocab, compositional=self.split == "compositional",
             min_objects=self.min_objects, max_objects=self.max_objects,
         )
+        if partner:
+            # the caption stream continues from the same state, so both get the same templates
+            scene = self._change(scene, np.random.Generator(np.random.PCG64([self.seed, base, 0x9A1])))
         return scene, make_captions(scene, rng, self.n_captions)
+
+    def _change(self, scene: Scene, rng: np.random.Generator) -> Scene:
+        """``scene`` with attribute ``minimal_pairs`` of every object set to another allowed value."""
+        field = self.minimal_pairs
+        pairs = set(allowed_pairs(self.vocab, compositional=self.split == "compositional"))
+        objects = []
+        for obj in scene.objects:
+            names = self.vocab.shapes if field == "shape" else self.vocab.colours
+            current = obj.shape if field == "shape" else obj.colour
+            options = [
+                n for n in names
+                if n != current and ((n, obj.colour) if field == "shape" else (obj.shape, n)) in pairs
+            ]
+            if not options:  # no other allowed value for this object: leave it
+                objects.append(obj)
+                continue
+            value = options[int(rng.integers(len(options)))]
+            objects.append(replace(obj, **{field: value}))
+        return replace(scene, objects=tuple(objects))
 
     def render(self, scene: Scene, index: int, resolution: int) -> Image.Image:
         """The scene at one resolution, through the disk cache when there is one."""

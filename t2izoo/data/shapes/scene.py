@@ -21,7 +21,7 @@ import numpy as np
 
 from .vocab import CELL, GRID, SHAPES_VOCAB, ShapesVocabulary
 
-__all__ = ["ShapeObject", "Scene", "sample_scene", "scene_rng", "SPLIT_CODES"]
+__all__ = ["ShapeObject", "Scene", "sample_scene", "scene_rng", "allowed_pairs", "SPLIT_CODES"]
 
 # Splits draw from disjoint random streams; the compositional split also changes the rules.
 SPLIT_CODES = {"train": 0, "test": 1, "compositional": 2}
@@ -115,6 +115,12 @@ def _pairs(vocab: ShapesVocabulary) -> tuple[list[tuple[str, str]], list[tuple[s
         cached = (vocab, [p for p in all_pairs if p not in held], [p for p in all_pairs if p in held])
         _PAIRS[id(vocab)] = cached
     return cached[1], cached[2]
+
+
+def allowed_pairs(vocab: ShapesVocabulary = SHAPES_VOCAB, *, compositional: bool = False) -> list[tuple[str, str]]:
+    """The (shape, colour) pairs a split may use: the seen ones, plus the held-out ones in ``compositional``."""
+    seen, unseen = _pairs(vocab)
+    return seen + unseen if compositional else list(seen)
 
 
 def sample_scene(
