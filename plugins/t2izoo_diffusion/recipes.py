@@ -128,7 +128,10 @@ class DiffusionSRRecipe(_DiffusionRecipe):
     """CD-AttnGAN stage 2: train ``diffusion-sr`` with encoder and generator frozen.
 
     Options: ``lr`` (1e-4, the paper's AdamW), ``lr_source`` (``"downsample"`` | ``"generator"``),
-    ``weight_decay``, ``seed``, ``max_grad_norm``.
+    ``weight_decay``, ``seed``, ``max_grad_norm``, ``crop`` (0: whole images; N: train on random
+    N x N crops of the high-res image and the matching low-res crops, as super-resolution models
+    usually are: the cost of a step falls with the pixel count, and the convolutional U-Net then
+    runs on the whole image at inference).
     """
 
     slot = "refiner"
@@ -138,11 +141,30 @@ class DiffusionSRRecipe(_DiffusionRecipe):
         self.lr_source = str(options.get("lr_source", "downsample"))
         if self.lr_source not in ("downsample", "generator"):
             raise ValueError(f"diffusion-sr recipe: lr_source must be 'downsample' or 'generator', got {self.lr_source!r}")
+        self.crop = int(options.get("crop", 0) or 0)
+        if self.crop:
+            self.target.check_crop(self.crop)
         pipeline.encoder.requires_grad_(False)
         pipeline.generator.requires_grad_(False)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"encoder": self.pipeline.encoder, "generator": self.pipeline.generator, "refiner": self.pipeline.refiner}
+
+    def _crop(self, hr: torch.Tensor, lr: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One random aligned crop per batch (from the recipe's generator, so a resume repeats it)."""
+        full = hr.shape[-1]
+        if not self.crop or self.crop == full:
+            return hr, lr
+        scale = self.target.scale
+        cells = (full - self.crop) // scale + 1
+        y, x = (int(v) * scale for v in torch.randint(cells, (2,), generator=self.rng))
+        hr = hr[..., y : y + self.crop, x : x + self.crop]
+        if lr is not None:
+            if lr.shape[-1] != full // scale:
+                lr = F.interpolate(lr, size=(full // scale,) * 2, mode="bicubic", antialias=True, align_corners=False)
+            c = self.crop // scale
+            lr = lr[..., y // scale : y // scale + c, x // scale : x // scale + c]
+        return hr, lr
 
     def train(self, mode: bool = True) -> None:
         super().train(mode)
@@ -159,6 +181,7 @@ class DiffusionSRRecipe(_DiffusionRecipe):
             with torch.no_grad():
                 gen = self.unwrap("generator")
                 lr = gen(text, noise=gen.sample_noise(hr.shape[0], self.rng), generator=self.rng).image
+        hr, lr = self._crop(hr, lr)
         loss = self._compute_loss(hr, lr, text)
         self.optimize(self.slot, loss)
         return {"loss/diffusion_sr": float(loss.detach())}

@@ -8,6 +8,7 @@ enters the U-Net by cross-attention; the upsampled ``I_low`` is also concatenate
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -96,14 +97,21 @@ class DiffusionSR(t2izoo.Refiner):
         )
 
     # -- conditioning --------------------------------------------------------------------------
+    @property
+    def scale(self) -> int:
+        """Upscaling factor ``image_size // lr_size``."""
+        return self.config.image_size // self.config.lr_size
+
     def degrade(self, hr_images: torch.Tensor) -> torch.Tensor:
-        """High-res -> low-res training input (antialiased bicubic to ``lr_size``), like I_low.
+        """High-res -> low-res training input (antialiased bicubic, down by `scale`), like I_low.
+
+        A crop of the high-res image gives the matching crop of the low-res one.
 
         Example:
             >>> sr.degrade(torch.zeros(2, 3, 32, 32)).shape  # doctest: +SKIP
             torch.Size([2, 3, 16, 16])
         """
-        size = self.config.lr_size
+        size = hr_images.shape[-1] // self.scale
         return F.interpolate(hr_images, size=(size, size), mode="bicubic", antialias=True, align_corners=False).clamp(-1, 1)
 
     def _low_res(self, images: torch.Tensor) -> torch.Tensor:
@@ -113,7 +121,7 @@ class DiffusionSR(t2izoo.Refiner):
         return images.clamp(-1, 1)
 
     def _upsampled(self, lr: torch.Tensor) -> torch.Tensor:
-        size = self.config.image_size
+        size = lr.shape[-1] * self.scale
         mode = self.config.upsample_mode
         kwargs = {} if mode == "nearest" else {"align_corners": False}
         return F.interpolate(lr, size=(size, size), mode=mode, **kwargs).clamp(-1, 1)
@@ -149,15 +157,44 @@ class DiffusionSR(t2izoo.Refiner):
         """Eq. 7: MSE between the predicted and the true noise at a uniform random step.
 
         ``lr_images=None`` derives them from ``hr_images`` with `degrade` (stage-2 pairs).
+        ``hr_images`` may be square crops (patch training: the U-Net and the low-res encoder are
+        convolutional), of a side that is a multiple of `crop_multiple`; ``lr_images`` are then
+        the matching low-res crops.
 
         Example:
             >>> loss = sr.loss(hr, None, text, generator=torch.Generator().manual_seed(0))  # doctest: +SKIP
         """
-        size = self.config.image_size
-        if hr_images.shape[-2:] != (size, size):
-            raise ValueError(f"diffusion-sr.loss: hr_images must be {size}x{size}, got {tuple(hr_images.shape[-2:])}")
-        lr = self.degrade(hr_images) if lr_images is None else self._low_res(lr_images)
+        side = self.check_crop(hr_images.shape[-1])
+        if hr_images.shape[-2] != side:
+            raise ValueError(f"diffusion-sr.loss: hr_images must be square, got {tuple(hr_images.shape[-2:])}")
+        if lr_images is None:
+            lr = self.degrade(hr_images)
+        elif side == self.config.image_size:
+            lr = self._low_res(lr_images)  # any size, resized to lr_size
+        elif lr_images.shape[-1] * self.scale != side:
+            raise ValueError(
+                f"diffusion-sr.loss: lr_images side {lr_images.shape[-1]} does not match hr_images side {side} "
+                f"(scale {self.scale})"
+            )
+        else:
+            lr = lr_images.clamp(-1, 1)
         return denoising_loss(self._denoiser(lr, text), hr_images, self.schedule, generator)
+
+    @property
+    def crop_multiple(self) -> int:
+        """Training crops must be a multiple of this side: the U-Net's down-sampling and `scale`."""
+        down = 2 ** (len(self.config.block_out_channels) - 1)
+        return down * self.scale // math.gcd(down, self.scale)
+
+    def check_crop(self, side: int) -> int:
+        """``side`` if it is a valid training side (``image_size`` or a crop of it), else a ValueError."""
+        full, multiple = self.config.image_size, self.crop_multiple
+        if side == full or (0 < side < full and side % multiple == 0):
+            return int(side)
+        raise ValueError(
+            f"diffusion-sr: a training image side must be {full} (image_size) or a crop smaller than it and a "
+            f"multiple of {multiple}, got {side}"
+        )
 
     # -- inference -----------------------------------------------------------------------------
     def sample_noise(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:

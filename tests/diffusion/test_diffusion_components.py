@@ -202,3 +202,20 @@ def test_generator_loss_decreases_on_one_batch():
 def test_generator_checks_encoder_width():
     with pytest.raises(ValueError, match="encoder produces sentence_dim=32"):
         t2izoo.create_component("generator", {"name": "clip-diffusion", **ClipDiffusionConfig.tiny()}, sentence_dim=32)
+
+
+def test_refiner_loss_on_crops_and_whole_image_inference():
+    """Patch training: a crop's loss runs, bad sides are named, and inference still returns image_size."""
+    sr = _refiner(lr_size=8, image_size=16, block_out_channels=(16, 32)).train()
+    text = make_text_features(2, 8, 8)
+    hr = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    crop = hr[..., 4:12, 4:12]
+    assert sr.crop_multiple == 2 and sr.degrade(crop).shape[-1] == 4
+    assert float(sr.loss(crop, None, text, torch.Generator().manual_seed(0))) > 0
+    assert float(sr.loss(crop, sr.degrade(crop), text, torch.Generator().manual_seed(0))) > 0
+    with pytest.raises(ValueError, match="multiple of 2"):
+        sr.loss(hr[..., :7, :7], None, text)
+    with pytest.raises(ValueError, match="does not match"):
+        sr.loss(crop, sr.degrade(hr), text)
+    sr.eval()
+    assert _run(sr, _lr(size=8), text, 0, sampler="ddim", num_inference_steps=2).shape == (2, 3, 16, 16)

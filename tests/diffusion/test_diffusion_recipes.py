@@ -79,3 +79,36 @@ def test_export_open_clip_roundtrip(tmp_path):
     again = t2izoo.create_component("encoder", {**CLIP, "pretrained": str(path)})
     prompts = ["a red circle"]
     assert torch.allclose(again.encode(prompts).sentence, pipe.encoder.encode(prompts).sentence)
+
+
+def test_diffusion_sr_recipe_trains_on_aligned_crops(monkeypatch):
+    """crop=N: the refiner's loss sees N x N high-res crops and the low-res crops under them."""
+    pipe = t2izoo.build({"encoder": CLIP, "generator": GEN, "refiner": SR})
+    seen = []
+    loss = pipe.refiner.loss
+
+    def spy(hr, lr, text, generator=None):
+        seen.append((hr.clone(), None if lr is None else lr.clone()))
+        return loss(hr, lr, text, generator)
+
+    monkeypatch.setattr(pipe.refiner, "loss", spy)
+    batch = _batch([32])
+    for source in ("downsample", "generator"):
+        seen.clear()
+        recipe = get_recipe("diffusion-sr")(pipe, lr=1e-3, crop=8, lr_source=source, seed=1)
+        recipe.train(True)
+        recipe.training_step(batch, 0)
+        hr, lr = seen[0]
+        assert hr.shape[-2:] == (8, 8)
+        # the crop is a real window of the batch's 32 px images, at an even offset (scale 2)
+        full = batch.images[32]
+        hits = [(y, x) for y in range(0, 25, 2) for x in range(0, 25, 2) if torch.equal(full[..., y:y + 8, x:x + 8], hr)]
+        assert len(hits) == 1
+        if source == "generator":
+            assert lr.shape[-2:] == (4, 4)
+        else:
+            assert lr is None
+    with pytest.raises(ValueError, match="multiple of 2"):
+        get_recipe("diffusion-sr")(pipe, crop=7)
+    with pytest.raises(ValueError, match="multiple of 2"):
+        get_recipe("diffusion-sr")(pipe, crop=64)  # larger than the 32 px image
