@@ -11,6 +11,8 @@ Example:
     $ python -m t2izoo_cdattngan.measure_sr train --out /work/runs/shapes-sr32 --cpu-minutes 8
     $ python -m t2izoo_cdattngan.measure_sr evaluate --out /work/runs/shapes-sr32 --n 8 \\
           --runs ddpm:1000 dpm-solver++:20
+    $ python -m t2izoo_cdattngan.measure_sr evaluate --model runs/scd-2/final --out runs/scd-2/sr-eval \\
+          --n 12 --strength 0.3 --runs dpm-solver++:20
 """
 
 from __future__ import annotations
@@ -144,10 +146,17 @@ def evaluate(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(1)
     out = Path(args.out)
-    info = json.loads((out / "train.json").read_text())
-    sr = t2izoo.create_component("refiner", info["refiner"]).eval()
-    sr.load_state_dict(load_file(str(out / "refiner.safetensors")), strict=True)
-    enc = _encoder(info["encoder_preset"])
+    if args.model:  # a saved pipeline (e.g. a `t2izoo train ... --stage 2` run's final/): its encoder and refiner
+        pipe = t2izoo.build(args.model, pretrained=args.model)
+        if pipe.refiner is None:
+            raise SystemExit(f"--model {args.model}: this pipeline has no refiner")
+        sr, enc = pipe.refiner.eval(), pipe.encoder.eval()
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        info = json.loads((out / "train.json").read_text())
+        sr = t2izoo.create_component("refiner", info["refiner"]).eval()
+        sr.load_state_dict(load_file(str(out / "refiner.safetensors")), strict=True)
+        enc = _encoder(info["encoder_preset"])
     size = sr.config.image_size
     data = ShapesDataset("test", size=args.n, resolutions=(size,))
     hr, captions = _batch(data, list(range(args.n)), size)
@@ -211,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--init", default=None, help="a previous --out directory to continue from")
     t.set_defaults(func=train)
     e = sub.add_parser("evaluate")
-    e.add_argument("--out", required=True)
+    e.add_argument("--out", required=True, help="the train --out directory (or where to write with --model)")
+    e.add_argument("--model", default=None,
+                   help="evaluate the refiner of this saved pipeline directory instead of a measure_sr run")
     e.add_argument("--n", type=int, default=8, help="test images")
     e.add_argument("--runs", nargs="+", default=["dpm-solver++:20", "ddpm:1000"], help="sampler:steps ...")
     e.add_argument("--save-images", action="store_true")

@@ -32,3 +32,21 @@ def test_init_with_another_size_is_refused(tmp_path):
     assert measure_sr.main(["train", "--out", str(first), "--hr", "16", *common]) == 0
     with pytest.raises(ValueError, match="--init"):
         measure_sr.main(["train", "--out", str(tmp_path / "b"), "--hr", "32", "--init", str(first), *common])
+
+
+def test_evaluate_the_refiner_of_a_saved_pipeline(tmp_path):
+    """--model DIR scores a trained pipeline's own refiner (e.g. `t2izoo train --stage 2` output)."""
+    import t2izoo
+    from tests.diffusion.test_diffusion_recipes import CLIP, GEN, SR
+
+    pipe = t2izoo.build({"encoder": CLIP, "generator": GEN, "refiner": SR})
+    pipe.save_pretrained(tmp_path / "model")
+    out = tmp_path / "eval"
+    args = ["evaluate", "--model", str(tmp_path / "model"), "--out", str(out), "--n", "2", "--runs", "ddim:2"]
+    assert measure_sr.main([*args, "--strength", "0.5"]) == 0
+    result = json.loads((out / "evaluate_strength0.5.json").read_text())
+    assert (result["lr_size"], result["image_size"]) == (16, 32)
+    assert [r["method"] for r in result["rows"]] == ["bicubic", "ddim"] and result["rows"][1]["steps_run"] == 1
+    t2izoo.build({"encoder": CLIP, "generator": GEN}).save_pretrained(tmp_path / "plain")
+    with pytest.raises(SystemExit, match="no refiner"):
+        measure_sr.main(["evaluate", "--model", str(tmp_path / "plain"), "--out", str(out), "--n", "2"])
