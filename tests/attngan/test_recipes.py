@@ -102,3 +102,31 @@ def test_attngan_recipe_through_the_trainer(shapes, tmp_path, fresh_accelerate):
     assert result.steps == 2 and (result.final_dir / "generator" / "model.safetensors").is_file()
     again = t2izoo.build("shapes-attngan", dict(TINY), pretrained=result.final_dir)
     assert again(["a red circle"], seed=0).tensors.shape == (1, 3, 128, 128)
+
+
+def test_probe_damsm_pair_accuracy(tmp_path, capsys):
+    """Minimal-pair accuracy: known answers on constructed embeddings, and the CLI on a saved DAMSM."""
+    from t2izoo_attngan import probe_damsm
+
+    from t2izoo.training import make_recipe
+
+    codes = torch.randn(6, 8, generator=torch.Generator().manual_seed(0))
+    swapped = codes.view(3, 2, 8).flip(1).reshape(6, 8)
+    assert probe_damsm.pair_accuracy(codes, codes) == 1.0
+    assert probe_damsm.pair_accuracy(codes, swapped) == 0.0
+    half = torch.cat([codes[:2], swapped[2:]])  # one pair right, two wrong
+    assert probe_damsm.pair_accuracy(codes, half) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="even"):
+        probe_damsm.pair_accuracy(codes[:5], codes[:5])
+
+    pipe = make_pipe()
+    out = make_recipe(pipe, "damsm", tiny_width=4).export().save_pretrained(tmp_path / "damsm")
+    assert probe_damsm.main([str(out), "--n", "3", "--json", str(tmp_path / "probe.json")]) == 0
+    assert "shape-pair accuracy" in capsys.readouterr().out
+    import json
+
+    result = json.loads((tmp_path / "probe.json").read_text())
+    assert result["pairs"] == 3 and all(k / 6 == pytest.approx(result[f]) for f in ("shape", "colour")
+                                        for k in [round(result[f] * 6)])
+    with pytest.raises(FileNotFoundError, match="damsm_image_encoder"):
+        probe_damsm.probe(tmp_path, n=1)
