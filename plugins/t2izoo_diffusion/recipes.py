@@ -89,10 +89,10 @@ class _DiffusionRecipe(Recipe):
         for name, opt in self.optimizers().items():
             self._prepared_optimizers[name] = accelerator.prepare_optimizer(opt)
 
-    def _compute_loss(self, *args: Any) -> torch.Tensor:
+    def _compute_loss(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         if self._loss is not None:
-            return self._loss(*args, generator=self.rng)
-        return self.target.loss(*args, generator=self.rng)  # inside SequentialRecipe: one process
+            return self._loss(*args, generator=self.rng, **kwargs)
+        return self.target.loss(*args, generator=self.rng, **kwargs)  # inside SequentialRecipe: one process
 
     def _text(self, batch: Any) -> Any:
         with torch.no_grad():
@@ -131,7 +131,9 @@ class DiffusionSRRecipe(_DiffusionRecipe):
     ``weight_decay``, ``seed``, ``max_grad_norm``, ``crop`` (0: whole images; N: train on random
     N x N crops of the high-res image and the matching low-res crops, as super-resolution models
     usually are: the cost of a step falls with the pixel count, and the convolutional U-Net then
-    runs on the whole image at inference).
+    runs on the whole image at inference), ``max_timestep`` (train on ``t`` below it only: for a
+    refiner always sampled with ``strength`` s, ``s * num_train_timesteps``; SDXL's refiner is
+    trained this way).
     """
 
     slot = "refiner"
@@ -142,6 +144,8 @@ class DiffusionSRRecipe(_DiffusionRecipe):
         if self.lr_source not in ("downsample", "generator"):
             raise ValueError(f"diffusion-sr recipe: lr_source must be 'downsample' or 'generator', got {self.lr_source!r}")
         self.crop = int(options.get("crop", 0) or 0)
+        self.max_timestep = options.get("max_timestep")
+        self.max_timestep = None if self.max_timestep in (None, 0) else int(self.max_timestep)
         if self.crop:
             self.target.check_crop(self.crop)
         pipeline.encoder.requires_grad_(False)
@@ -182,7 +186,8 @@ class DiffusionSRRecipe(_DiffusionRecipe):
                 gen = self.unwrap("generator")
                 lr = gen(text, noise=gen.sample_noise(hr.shape[0], self.rng), generator=self.rng).image
         hr, lr = self._crop(hr, lr)
-        loss = self._compute_loss(hr, lr, text)
+        kwargs = {} if self.max_timestep is None else {"max_timestep": self.max_timestep}
+        loss = self._compute_loss(hr, lr, text, **kwargs)
         self.optimize(self.slot, loss)
         return {"loss/diffusion_sr": float(loss.detach())}
 

@@ -153,13 +153,15 @@ class DiffusionSR(t2izoo.Refiner):
         lr_images: torch.Tensor | None,
         text: TextFeatures,
         generator: torch.Generator | None = None,
+        max_timestep: int | None = None,
     ) -> torch.Tensor:
         """Eq. 7: MSE between the predicted and the true noise at a uniform random step.
 
         ``lr_images=None`` derives them from ``hr_images`` with `degrade` (stage-2 pairs).
         ``hr_images`` may be square crops (patch training: the U-Net and the low-res encoder are
         convolutional), of a side that is a multiple of `crop_multiple`; ``lr_images`` are then
-        the matching low-res crops.
+        the matching low-res crops. ``max_timestep`` draws the step below it only (a refiner that
+        runs with ``strength`` s only ever sees ``t < s * T``).
 
         Example:
             >>> loss = sr.loss(hr, None, text, generator=torch.Generator().manual_seed(0))  # doctest: +SKIP
@@ -178,7 +180,7 @@ class DiffusionSR(t2izoo.Refiner):
             )
         else:
             lr = lr_images.clamp(-1, 1)
-        return denoising_loss(self._denoiser(lr, text), hr_images, self.schedule, generator)
+        return denoising_loss(self._denoiser(lr, text), hr_images, self.schedule, generator, max_timestep=max_timestep)
 
     @property
     def crop_multiple(self) -> int:

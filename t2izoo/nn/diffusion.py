@@ -163,11 +163,17 @@ def randn(
 
 
 def sample_timesteps(
-    batch_size: int, schedule: NoiseSchedule, generator: torch.Generator | None = None, device: Any = None
+    batch_size: int, schedule: NoiseSchedule, generator: torch.Generator | None = None, device: Any = None,
+    max_timestep: int | None = None,
 ) -> torch.Tensor:
-    """Uniform training timesteps ``t ~ U{0, ..., T-1}``, shape ``[B]``."""
+    """Uniform training timesteps ``t ~ U{0, ..., T-1}`` (or ``U{0, ..., max_timestep-1}``), shape ``[B]``."""
+    high = schedule.num_train_timesteps
+    if max_timestep is not None:
+        if not 1 <= int(max_timestep) <= high:
+            raise ValueError(f"max_timestep must be in 1..{high} (num_train_timesteps), got {max_timestep}")
+        high = int(max_timestep)
     gen_device = generator.device if generator is not None else device
-    t = torch.randint(0, schedule.num_train_timesteps, (batch_size,), generator=generator, device=gen_device)
+    t = torch.randint(0, high, (batch_size,), generator=generator, device=gen_device)
     return t.to(device) if device is not None else t
 
 
@@ -180,11 +186,14 @@ def denoising_loss(
     timesteps: torch.Tensor | None = None,
     noise: torch.Tensor | None = None,
     return_parts: bool = False,
+    max_timestep: int | None = None,
 ) -> torch.Tensor | dict[str, torch.Tensor]:
     """The simple DDPM objective ``||eps_theta(x_t, t) - eps||^2`` (CD-AttnGAN eq. 7).
 
     ``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps`` with ``t`` uniform and ``eps ~ N(0, I)``,
-    both drawn from ``generator`` unless given.
+    both drawn from ``generator`` unless given. ``max_timestep`` draws ``t`` below it only: a
+    model that will only be sampled with ``strength`` s (see `sample`) needs ``t < s * T``, the
+    way SDXL's refiner is trained on the low-noise end of the schedule.
 
     Example:
         >>> x0 = torch.zeros(2, 3, 4, 4)
@@ -197,7 +206,7 @@ def denoising_loss(
         raise ValueError(f"denoising_loss supports prediction_type='epsilon', got {schedule.prediction_type!r}")
     B = x0.shape[0]
     if timesteps is None:
-        timesteps = sample_timesteps(B, schedule, generator, x0.device)
+        timesteps = sample_timesteps(B, schedule, generator, x0.device, max_timestep=max_timestep)
     if noise is None:
         noise = randn(x0.shape, generator, x0.device, x0.dtype)
     x_t = add_noise(x0, noise, timesteps, schedule)

@@ -112,3 +112,26 @@ def test_diffusion_sr_recipe_trains_on_aligned_crops(monkeypatch):
         get_recipe("diffusion-sr")(pipe, crop=7)
     with pytest.raises(ValueError, match="multiple of 2"):
         get_recipe("diffusion-sr")(pipe, crop=64)  # larger than the 32 px image
+
+
+def test_diffusion_sr_recipe_max_timestep(monkeypatch):
+    """max_timestep=K: every training step draws t < K (the low-noise end a strength-s refiner uses)."""
+    from t2izoo.nn import diffusion
+
+    pipe = t2izoo.build({"encoder": CLIP, "generator": GEN, "refiner": SR})
+    drawn = []
+    real = diffusion.add_noise
+
+    def spy(x0, noise, timesteps, schedule):
+        drawn.append(timesteps.clone())
+        return real(x0, noise, timesteps, schedule)
+
+    monkeypatch.setattr(diffusion, "add_noise", spy)
+    recipe = get_recipe("diffusion-sr")(pipe, lr=1e-3, max_timestep=5)
+    recipe.train(True)
+    for step in range(4):
+        recipe.training_step(_batch([32]), step)
+    t = torch.cat(drawn)
+    assert t.max() < 5 and t.numel() == 16
+    with pytest.raises(ValueError, match="max_timestep"):
+        diffusion.sample_timesteps(2, diffusion.NoiseSchedule(num_train_timesteps=10), max_timestep=11)
