@@ -46,7 +46,8 @@ def write_component(module: Component, directory: Path, kind: str) -> None:
     from safetensors.torch import save_file
 
     (directory / CONFIG_NAME).write_text(json.dumps(module.config.model_dump(mode="json"), indent=2))
-    state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
+    external = tuple(module.external_weights())
+    state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items() if not k.startswith(external)}
     save_file(untie(state), str(directory / WEIGHTS_NAME), metadata={"format": "pt", "t2izoo": kind})
     module.save_assets(directory)
 
@@ -79,6 +80,17 @@ def save_component(module: Component, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return directory
+
+
+def load_weights(module: Component, state: dict[str, torch.Tensor], *, strict: bool = True) -> Any:
+    """``module.load_state_dict(state, strict)``, where keys under `Component.external_weights`
+    may be absent (the built module already holds them); any other missing key still fails.
+    """
+    external = tuple(module.external_weights()) if hasattr(module, "external_weights") else ()
+    if external:
+        own = {k: v for k, v in module.state_dict().items() if k.startswith(external) and k not in state}
+        state = {**own, **state}
+    return module.load_state_dict(state, strict=strict)
 
 
 def load_state(directory: Path, *, device: Any = "cpu", allow_pickle: bool = False) -> dict[str, torch.Tensor]:
@@ -161,7 +173,7 @@ def load_component(
     module = create_component(kind, json.loads(config_path.read_text(encoding="utf-8")), **context)
     module.load_assets(directory)
     state = load_state(directory, device=device or module.device, allow_pickle=allow_pickle)
-    module.load_state_dict(state, strict=True)
+    load_weights(module, state, strict=True)
     if device is not None:
         module = module.to(device)
     return module.eval()

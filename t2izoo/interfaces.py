@@ -70,6 +70,17 @@ class Component(nn.Module):
     def load_assets(self, directory: Path) -> None:
         """Read what `save_assets` wrote (called by ``from_pretrained`` before the weights)."""
 
+    def external_weights(self) -> tuple[str, ...]:
+        """State-dict key prefixes that ``save_pretrained`` leaves out: weights this component loads by
+        itself when it is built (e.g. a frozen tower from a pinned, bundled checkpoint), so a saved
+        model does not carry a second copy. Loading fills them from the freshly built component.
+
+        Example:
+            >>> enc.external_weights()  # a lstm+clip encoder with a frozen, pretrained CLIP  # doctest: +SKIP
+            ('clip.',)
+        """
+        return ()
+
     # -- one component as a folder / Hub repository (config.json + model.safetensors + README.md)
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write this component's config, safetensors weights, assets and a README.md.

@@ -26,7 +26,15 @@ from torch import nn
 from ._build import check_ports, create_component
 from ._config import PipelineConfig
 from ._fs import replace_directory
-from ._persist import CONFIG_NAME, WEIGHTS_NAME, load_state, resolve_model_dir, untie, write_component
+from ._persist import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    load_state,
+    load_weights,
+    resolve_model_dir,
+    untie,
+    write_component,
+)
 from .interfaces import Component, Encoder, Generator, Refiner
 from .types import PipelineOutput
 
@@ -230,7 +238,7 @@ class Text2ImagePipeline(nn.Module):
                     f"'{module.config.name}' (was it written by save_pretrained for this config?)"
                 ) from None
             module.load_assets(sub)
-            result = module.load_state_dict(state, strict=strict)
+            result = load_weights(module, state, strict=strict)
             if strict and (result.missing_keys or result.unexpected_keys):  # pragma: no cover
                 raise RuntimeError(f"{weights}: {result}")
 

@@ -102,6 +102,11 @@ class LSTMCLIPEncoder(t2izoo.Encoder):
             self.lstm.requires_grad_(False)
         self.tokenizer = self._make_tokenizer()
 
+    def external_weights(self) -> tuple[str, ...]:
+        """A frozen CLIP loaded from its own pinned weights (e.g. tag ``shapes``) is not saved again."""
+        clip = self.config.clip
+        return ("clip.",) if clip.frozen and clip.pretrained else ()
+
     def _make_tokenizer(self) -> DualTokenizer:
         return DualTokenizer(
             self.lstm.tokenizer, self.clip.tokenizer, int(self.clip.context_length),

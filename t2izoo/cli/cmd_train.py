@@ -95,6 +95,7 @@ def _load_from(pipe, directory) -> list[str]:
     """Load every component of ``pipe`` whose weights ``directory`` holds (strict keys per component)."""
     from safetensors.torch import load_file
 
+    from t2izoo._persist import load_weights
     from t2izoo.pipeline import WEIGHTS_NAME
 
     if not directory.is_dir():
@@ -104,7 +105,7 @@ def _load_from(pipe, directory) -> list[str]:
         weights = directory / slot / WEIGHTS_NAME
         if weights.is_file():
             module.load_assets(directory / slot)
-            module.load_state_dict(load_file(str(weights), device=str(pipe.device)), strict=True)
+            load_weights(module, load_file(str(weights), device=str(pipe.device)), strict=True)
             loaded.append(slot)
     if not loaded:
         raise SystemExit(f"--from {directory}: it holds no <slot>/{WEIGHTS_NAME} for this pipeline's components")

@@ -174,3 +174,35 @@ def test_clip_loss_matches_a_hand_computation():
         clip_contrastive_loss(img, txt, 0.0)
     with pytest.raises(ValueError, match="must both be"):
         clip_contrastive_loss(img, txt[:2], 0.1)
+
+
+def test_a_frozen_pinned_clip_is_not_saved_twice(tmp_path):
+    """save_pretrained leaves out a frozen CLIP that loads its own pinned weights; loading restores it."""
+    from safetensors import safe_open
+
+    config = {"name": "lstm+clip", "dim": 8,
+              "lstm": {"name": "lstm", "vocab": "shapes", "embed_dim": 4, "hidden": 8, "max_length": 10},
+              "clip": {"name": "clip", "model": "shapes-clip-tiny", "pretrained": "shapes", "context_length": 32}}
+    torch.manual_seed(0)
+    enc = t2izoo.create_component("encoder", config).eval()
+    assert enc.external_weights() == ("clip.",)
+    enc.save_pretrained(tmp_path / "enc")
+    with safe_open(str(tmp_path / "enc" / "model.safetensors"), framework="pt") as fh:
+        keys = list(fh.keys())
+    assert keys and not [k for k in keys if k.startswith("clip.")]
+    assert any(k.startswith("proj.") for k in keys) and any(k.startswith("lstm.") for k in keys)
+    torch.manual_seed(1)  # another init: the LSTM and FC must come from the file, CLIP from its tag
+    again = t2izoo.Encoder.from_pretrained(tmp_path / "enc")
+    a, b = enc.encode(CAPTIONS), again.encode(CAPTIONS)
+    assert torch.equal(a.sentence, b.sentence) and torch.equal(a.words, b.words)
+    # any other missing key still fails strict loading
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(tmp_path / "enc" / "model.safetensors"))
+    state.pop(next(k for k in state if k.startswith("proj.")))
+    save_file(state, str(tmp_path / "enc" / "model.safetensors"), metadata={"format": "pt", "t2izoo": "encoder"})
+    with pytest.raises(RuntimeError, match="proj"):
+        t2izoo.Encoder.from_pretrained(tmp_path / "enc")
+    # without a pinned source (or trainable) the CLIP is saved as usual
+    unpinned = t2izoo.create_component("encoder", {**config, "clip": {**config["clip"], "pretrained": None}})
+    assert unpinned.external_weights() == ()
