@@ -230,6 +230,8 @@ class Text2ImagePipeline(nn.Module):
         for slot, module in self.components().items():
             sub = directory / slot
             weights = sub / WEIGHTS_NAME
+            if not weights.is_file() and not sub.is_dir() and not module.state_dict():
+                continue  # a parameter-free component (e.g. the interpolate refiner) needs no folder
             try:
                 state = load_state(sub, device=self.device, allow_pickle=allow_pickle)
             except FileNotFoundError:

@@ -115,6 +115,17 @@ def test_save_and_load_pretrained_is_strict_and_exact(tmp_path):
         t2izoo.build("shapes-tiny", {"generator.ngf": 16}, pretrained=tmp_path / "model")
 
 
+def test_a_parameter_free_refiner_needs_no_folder(tmp_path):
+    """A model saved without a refiner loads with `refiner=interpolate` added; a learned one still needs weights."""
+    pipe = t2izoo.build("shapes-tiny", {"generator.ngf": 8}, refiner=None)
+    pipe.save_pretrained(tmp_path / "model")
+    up = t2izoo.build(tmp_path / "model", {"refiner": "interpolate", "refiner.scale": 2}, pretrained=tmp_path / "model")
+    base = pipe(["a star"], seed=0).tensors
+    assert up(["a star"], seed=0).tensors.shape[-1] == 2 * base.shape[-1]
+    with pytest.raises(FileNotFoundError, match="no weights for the refiner"):
+        t2izoo.build(tmp_path / "model", {"refiner": "diffusion-sr"}, pretrained=tmp_path / "model")
+
+
 def test_pretrained_true_without_published_weights_explains():
     with pytest.raises(Exception, match="publishes no weights.*t2izoo train shapes-tiny"):
         t2izoo.build("shapes-tiny", pretrained=True)
