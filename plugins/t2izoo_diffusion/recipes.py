@@ -144,8 +144,7 @@ class DiffusionSRRecipe(_DiffusionRecipe):
         if self.lr_source not in ("downsample", "generator"):
             raise ValueError(f"diffusion-sr recipe: lr_source must be 'downsample' or 'generator', got {self.lr_source!r}")
         self.crop = int(options.get("crop", 0) or 0)
-        self.max_timestep = options.get("max_timestep")
-        self.max_timestep = None if self.max_timestep in (None, 0) else int(self.max_timestep)
+        self.max_timestep = int(options.get("max_timestep") or 0) or None  # 0 / absent: the whole schedule
         if self.crop:
             self.target.check_crop(self.crop)
         pipeline.encoder.requires_grad_(False)
@@ -186,8 +185,7 @@ class DiffusionSRRecipe(_DiffusionRecipe):
                 gen = self.unwrap("generator")
                 lr = gen(text, noise=gen.sample_noise(hr.shape[0], self.rng), generator=self.rng).image
         hr, lr = self._crop(hr, lr)
-        kwargs = {} if self.max_timestep is None else {"max_timestep": self.max_timestep}
-        loss = self._compute_loss(hr, lr, text, **kwargs)
+        loss = self._compute_loss(hr, lr, text, max_timestep=self.max_timestep)
         self.optimize(self.slot, loss)
         return {"loss/diffusion_sr": float(loss.detach())}
 

@@ -209,6 +209,7 @@ class CaptionChoice(Dataset):
         self.dataset = dataset
         self.seed = int(seed)
         self.random_caption = random_caption
+        self.group_size = group_size_of(dataset)  # one caption template for a whole group (minimal pairs)
 
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
@@ -218,7 +219,7 @@ class CaptionChoice(Dataset):
         sample = self.dataset[index]
         if sample is None or epoch is None or not self.random_caption or len(sample.captions) < 2:
             return sample
-        group = group_size_of(self.dataset)  # one caption template for a whole group (minimal pairs)
+        group = self.group_size
         seq = np.random.SeedSequence([self.seed, int(epoch), int(index) // group * group, 0xCA])
         choice = int(np.random.Generator(np.random.PCG64(seq)).integers(len(sample.captions)))
         return replace(sample, caption_index=choice)
@@ -281,7 +282,7 @@ def make_dataloader(
     if batch_size < 1:
         raise ValueError(f"make_dataloader: batch_size must be >= 1, got {batch_size}")
     wrapped = CaptionChoice(dataset, seed, shuffle if random_caption is None else random_caption)
-    sampler = SeededSampler(len(wrapped), shuffle=shuffle, seed=seed, group_size=group_size_of(dataset))
+    sampler = SeededSampler(len(wrapped), shuffle=shuffle, seed=seed, group_size=wrapped.group_size)
     return DataLoader(
         wrapped,
         batch_size=batch_size,

@@ -87,9 +87,9 @@ def test_diffusion_sr_recipe_trains_on_aligned_crops(monkeypatch):
     seen = []
     loss = pipe.refiner.loss
 
-    def spy(hr, lr, text, generator=None):
+    def spy(hr, lr, text, generator=None, max_timestep=None):
         seen.append((hr.clone(), None if lr is None else lr.clone()))
-        return loss(hr, lr, text, generator)
+        return loss(hr, lr, text, generator, max_timestep=max_timestep)
 
     monkeypatch.setattr(pipe.refiner, "loss", spy)
     batch = _batch([32])

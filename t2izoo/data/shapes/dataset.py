@@ -107,6 +107,7 @@ class ShapesDataset(Dataset):
             )
         self.minimal_pairs = minimal_pairs
         self.group_size = 1 if minimal_pairs is None else 2
+        self._allowed_pairs = frozenset(allowed_pairs(vocab, compositional=split == "compositional"))
         self.cache_dir = None
         if cache_dir is not None:
             pairs = "" if minimal_pairs is None else f"-pairs-{minimal_pairs}"
@@ -145,20 +146,15 @@ class ShapesDataset(Dataset):
     def _change(self, scene: Scene, rng: np.random.Generator) -> Scene:
         """``scene`` with attribute ``minimal_pairs`` of every object set to another allowed value."""
         field = self.minimal_pairs
-        pairs = set(allowed_pairs(self.vocab, compositional=self.split == "compositional"))
+        names = self.vocab.shapes if field == "shape" else self.vocab.colours
         objects = []
         for obj in scene.objects:
-            names = self.vocab.shapes if field == "shape" else self.vocab.colours
-            current = obj.shape if field == "shape" else obj.colour
             options = [
-                n for n in names
-                if n != current and ((n, obj.colour) if field == "shape" else (obj.shape, n)) in pairs
+                other for other in (replace(obj, **{field: n}) for n in names if n != getattr(obj, field))
+                if (other.shape, other.colour) in self._allowed_pairs
             ]
-            if not options:  # no other allowed value for this object: leave it
-                objects.append(obj)
-                continue
-            value = options[int(rng.integers(len(options)))]
-            objects.append(replace(obj, **{field: value}))
+            # no other allowed value for this object: leave it as it is
+            objects.append(options[int(rng.integers(len(options)))] if options else obj)
         return replace(scene, objects=tuple(objects))
 
     def render(self, scene: Scene, index: int, resolution: int) -> Image.Image:
