@@ -57,6 +57,7 @@ _LAZY = {
     "PipelineOutput": ".types",
     "MetricResult": ".types",
     "WeightsError": "._hub",
+    "download_preset_weights": "._hub",
 }
 
 __all__ = [
@@ -89,6 +90,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 if TYPE_CHECKING:  # pragma: no cover
     from ._build import build, build_config, create_component
     from ._cards import ModelCard, list_models, load_card
+    from ._hub import WeightsError, download_preset_weights
     from .interfaces import Component, Encoder, Evaluator, Fusion, Generator, Refiner, Tokenizer
     from .pipeline import Text2ImagePipeline
     from .types import (

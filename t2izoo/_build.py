@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from .interfaces import Component
     from .pipeline import Text2ImagePipeline
 
-__all__ = ["build", "build_config", "create_component", "check_ports", "resolve_component_config"]
+__all__ = ["build", "build_config", "create_component", "check_ports", "resolve_component_config",
+           "load_component_weights", "require_pipeline_preset"]
 
 _KIND_BASES = {
     "encoder": "Encoder",
@@ -87,7 +88,7 @@ def check_ports(config: PipelineConfig) -> None:
 
 
 def _base_dict(name_or_config: str | Path | Mapping[str, Any] | PipelineConfig) -> dict[str, Any]:
-    from ._cards import load_card
+    from ._cards import CardError, load_card
 
     if isinstance(name_or_config, PipelineConfig):
         return name_or_config.to_dict()
@@ -100,9 +101,27 @@ def _base_dict(name_or_config: str | Path | Mapping[str, Any] | PipelineConfig) 
     if path.suffix in (".json", ".yaml", ".yml") and path.is_file():
         return PipelineConfig.from_file(path).to_dict()
     card = load_card(text)
+    if card.kind != "pipeline":
+        raise CardError(_not_a_pipeline(card))
     data = dict(card.config)
     data.setdefault("preset", card.preset)
     return data
+
+
+def _not_a_pipeline(card: Any) -> str:
+    a = "an" if card.kind[0] in "aeiou" else "a"
+    return (f"preset {card.preset!r} is {a} {card.kind} card ({card.path}), not a pipeline: "
+            f"t2izoo.build({card.preset!r}) returns the {card.kind} itself; this needs a pipeline preset "
+            "(`t2izoo list` marks component cards).")
+
+
+def require_pipeline_preset(name: Any) -> None:
+    """Raise `CardError` when ``name`` is a component card (for commands that need a pipeline)."""
+    from ._cards import CardError
+
+    card = _component_card(name)
+    if card is not None:
+        raise CardError(_not_a_pipeline(card))
 
 
 def build_config(
@@ -138,8 +157,12 @@ def build(
     local_files_only: bool | None = None,
     allow_pickle: bool = False,
     **kw_overrides: Any,
-) -> Text2ImagePipeline:
+) -> Text2ImagePipeline | Component:
     """Build a pipeline from a preset name, a config file, a model directory or a config.
+
+    A component card (``kind: encoder``, ``kind: evaluator``, e.g. ``shapes-clip``,
+    ``shapes-fid``) builds that one component instead, with the same ``pretrained``, ``lock``
+    and offline rules; overrides then name the component's own fields (``{"frozen": False}``).
 
     Args:
         name_or_config: a preset (``"shapes-tiny"``), a ``.json``/``.yaml`` config, a directory
@@ -170,6 +193,13 @@ def build(
     """
     from .pipeline import Text2ImagePipeline
 
+    card = _component_card(name_or_config)
+    if card is not None:
+        merged = {**(overrides or {}), **kw_overrides}
+        module = _build_component(card, merged, pretrained, lock, local_files_only, allow_pickle)
+        if device is not None or dtype is not None:
+            module = module.to(device=device, dtype=dtype)
+        return module.eval()
     if pretrained is not None and pretrained is not False and pretrained is not True:
         directory = Path(pretrained)
         if not overrides and not kw_overrides and isinstance(name_or_config, str):
@@ -189,6 +219,53 @@ def build(
     if device is not None or dtype is not None:
         pipe = pipe.to(device=device, dtype=dtype)
     return pipe.eval()
+
+
+def _component_card(name: Any) -> Any:
+    """The card named by ``name`` when it describes one component (``kind`` other than pipeline)."""
+    from ._cards import card_paths, load_card
+
+    if not isinstance(name, str) or name not in card_paths():
+        return None
+    card = load_card(name)
+    return card if card.kind != "pipeline" else None
+
+
+def _build_component(card: Any, overrides: Mapping[str, Any], pretrained: bool | str | Path | None,
+                     lock: str | Path | None, local_files_only: bool | None, allow_pickle: bool) -> Component:
+    """A component card's component; ``pretrained`` as for pipelines (True: the card's pinned weights)."""
+    data = apply_overrides(card.config, overrides) if overrides else dict(card.config)
+    entry = _check_lock(card.preset, lock) if lock is not None else None
+    if pretrained is None or pretrained is False:
+        return create_component(card.kind, data)
+    folder = (_card_weights(card.preset, lock, entry, local_files_only, allow_pickle) if pretrained is True
+              else Path(pretrained))
+    return load_component_weights(card.kind, data, folder, allow_pickle=allow_pickle, origin=card.preset)
+
+
+def load_component_weights(kind: str, config: Mapping[str, Any], folder: Path, *, allow_pickle: bool = False,
+                           origin: str = "") -> Component:
+    """Build a component of ``kind`` from ``config`` and fill it from ``folder``.
+
+    A folder in t2izoo component layout (``model.safetensors``) is loaded with strict key
+    matching. A folder that holds a backbone's own files (the shapes classifier) is handed to the
+    component's ``weights`` field, whose loader reads and verifies it.
+    """
+    from ._hub import WeightsError
+    from ._persist import LEGACY_WEIGHTS_NAMES, WEIGHTS_NAME, load_state, load_weights
+
+    if (folder / WEIGHTS_NAME).is_file() or any((folder / n).is_file() for n in LEGACY_WEIGHTS_NAMES):
+        module = create_component(kind, config)
+        module.load_assets(folder)
+        load_weights(module, load_state(folder, device=module.device, allow_pickle=allow_pickle), strict=True)
+        return module
+    cfg = resolve_component_config(kind, config)
+    if "weights" in type(cfg).model_fields:
+        return create_component(kind, {**cfg.model_dump(), "weights": str(folder)})
+    raise WeightsError(
+        f"{origin or kind}: {folder} holds no {WEIGHTS_NAME}, and {kind} '{cfg.name}' has no `weights` field "
+        "to hand the folder to"
+    )
 
 
 def _check_lock(preset: str, lock: str | Path) -> dict[str, Any]:

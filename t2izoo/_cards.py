@@ -12,6 +12,10 @@ The front matter is the single source of truth for `build(NAME)`::
     metrics: {}          # written by `t2izoo evaluate --update-card`
     ---
 
+A card describes a whole pipeline unless it says ``kind: encoder`` (or generator, fusion,
+refiner, evaluator): then ``config`` is that one component's config and `build(NAME)` returns
+the component (``shapes-clip``, ``shapes-fid``: weights other presets and metrics load by name).
+
 Cards ship inside the wheel as package data of ``t2izoo.model_cards``; in a source checkout
 they are read from ``model_cards/`` at the repository root. Plugins may add card folders with
 the ``t2izoo_model_card_dirs`` hook. Importing this module does not import torch.
@@ -27,10 +31,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ModelCard", "CardError", "load_card", "list_models", "card_paths", "builtin_card_dir"]
+__all__ = ["ModelCard", "CardError", "load_card", "list_models", "card_paths", "builtin_card_dir", "CARD_KINDS"]
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)(.*)\Z", re.DOTALL)
 _REQUIRED = ("preset", "summary", "config")
+#: what a card may describe: a whole pipeline, or one component of these kinds
+CARD_KINDS = ("pipeline", "encoder", "generator", "fusion", "refiner", "evaluator")
 
 
 class CardError(ValueError):
@@ -58,6 +64,7 @@ class ModelCard:
     metrics: dict[str, Any] = field(default_factory=dict)
     body: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    kind: str = "pipeline"
 
     @classmethod
     def parse(cls, text: str, path: Path) -> ModelCard:
@@ -77,7 +84,12 @@ class ModelCard:
             raise CardError(f"{path}: front matter lacks {', '.join(missing)}")
         if meta["preset"] != path.stem:
             raise CardError(f"{path}: preset {meta['preset']!r} must equal the file name {path.stem!r}")
-        known = {"preset", "summary", "config", "paper", "license", "weights", "metrics"}
+        kind = meta.get("kind", "pipeline")
+        if kind not in CARD_KINDS:
+            raise CardError(f"{path}: kind {kind!r} is not one of {', '.join(CARD_KINDS)}")
+        if not isinstance(meta["config"], dict):
+            raise CardError(f"{path}: config must be a mapping (a {kind} config)")
+        known = {"preset", "summary", "config", "paper", "license", "weights", "metrics", "kind"}
         return cls(
             preset=meta["preset"],
             summary=str(meta["summary"]),
@@ -89,6 +101,7 @@ class ModelCard:
             metrics=dict(meta.get("metrics") or {}),
             body=match.group(2).strip(),
             extra={k: v for k, v in meta.items() if k not in known},
+            kind=kind,
         )
 
     def front_matter(self) -> dict[str, Any]:
@@ -98,6 +111,8 @@ class ModelCard:
             "paper": self.paper,
             "license": self.license,
         }
+        if self.kind != "pipeline":  # pipeline cards stay as they were written
+            meta["kind"] = self.kind
         meta.update(self.extra)
         meta.update({"config": self.config, "weights": self.weights, "metrics": self.metrics})
         return meta

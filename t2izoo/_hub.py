@@ -12,7 +12,8 @@ A card's ``weights`` block pins a Hub repository, a revision and the sha256 of e
 `resolve_weights` looks for each file, in order, in
 
 1. the Hugging Face cache (``HF_HOME``/``HF_HUB_CACHE``) at that revision,
-2. the bundled folders (``T2IZOO_HUB_DIR``, then ``hub/`` of a source checkout) as
+2. the bundled folders (``T2IZOO_HUB_DIR``, then the shipped ``hub/``: a wheel's ``t2izoo/hub``
+   package data or a source checkout's ``hub/``) as
    ``<dir>/<repo>/<file>``, so a fresh clone builds with no network,
 3. the Hub, through `huggingface_hub.hf_hub_download` (``HF_ENDPOINT`` is honoured), unless
    ``HF_HUB_OFFLINE=1`` or ``local_files_only``.
@@ -134,11 +135,18 @@ class ResolvedWeights:
 
 
 def bundled_hub_dirs() -> list[Path]:
-    """Folders holding weights in Hub layout: ``T2IZOO_HUB_DIR`` entries, then a checkout's ``hub/``."""
+    """Folders holding weights in Hub layout: ``T2IZOO_HUB_DIR`` entries, then the shipped ``hub/``.
+
+    The shipped one is the package data ``t2izoo/hub`` of an installed wheel, or the ``hub/`` of a
+    source checkout (editable install).
+    """
     dirs = [Path(p) for p in os.environ.get("T2IZOO_HUB_DIR", "").split(os.pathsep) if p]
-    root = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parent
+    root = package.parent
+    if (package / "hub").is_dir():
+        dirs.append(package / "hub")
     # only a source checkout has model_cards/ beside the package; a wheel's parent is site-packages
-    if (root / "model_cards").is_dir() and (root / "hub").is_dir():
+    elif (root / "model_cards").is_dir() and (root / "hub").is_dir():
         dirs.append(root / "hub")
     return dirs
 
@@ -326,7 +334,9 @@ def download_preset_weights(preset: str, *, local_files_only: bool | None = None
     """Find (cache, bundled ``hub/``) or fetch every weight file a preset's card pins; return the folder.
 
     Example:
-        >>> folder = download_preset_weights("shapes-tiny")  # doctest: +SKIP
+        >>> import t2izoo
+        >>> (t2izoo.download_preset_weights("shapes-clip") / "model.safetensors").is_file()  # doctest: +SKIP
+        True
     """
     from ._cards import load_card
 

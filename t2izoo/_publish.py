@@ -41,6 +41,26 @@ def config_differences(a: Any, b: Any, prefix: str = "") -> list[str]:
     return [] if a == b else [f"{prefix.rstrip('.')}: card {b!r}, run {a!r}"]
 
 
+def _component_configs(folder: Path, card: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the folder's component config, the card's), defaults filled in, for a component card.
+
+    A folder without ``config.json`` holds a backbone's own files (the shapes classifier); it is
+    published as it is and the card's config stays.
+    """
+    import json
+
+    from ._build import resolve_component_config
+
+    expected = resolve_component_config(card.kind, card.config).model_dump(mode="json")
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        if not any(folder.glob("*.safetensors")):
+            raise PublishError(f"{folder} has neither config.json nor a .safetensors file to publish")
+        return expected, expected
+    trained = resolve_component_config(card.kind, json.loads(config_path.read_text(encoding="utf-8")))
+    return trained.model_dump(mode="json"), expected
+
+
 def _publishable(folder: Path) -> list[Path]:
     files = []
     for path in sorted(folder.rglob("*")):
@@ -66,7 +86,8 @@ def publish(
     """Copy ``run_dir`` into ``hub_dir/<repo>/`` and write the weights block into ``preset``'s card.
 
     Args:
-        run_dir: a folder written by ``save_pretrained`` (``t2izoo train`` writes ``RUN/final``).
+        run_dir: a folder written by ``save_pretrained`` (``t2izoo train`` writes ``RUN/final``);
+            for a component card (``kind: encoder`` ...), a saved component or a backbone's files.
         preset: the card to update; the run's config must equal the card's config unless
             ``update_config`` (then the card takes the run's config).
         hub_dir: the bundled folder (default: the checkout's ``hub/``).
@@ -84,14 +105,17 @@ def publish(
     from ._cards import load_card
 
     run_dir = Path(run_dir)
-    if not (run_dir / "pipeline.json").is_file():
-        raise PublishError(f"{run_dir} has no pipeline.json: give a folder written by save_pretrained "
-                           "(e.g. runs/NAME/final)")
     card = load_card(preset)
-    trained = build_config(run_dir).to_dict()
-    trained.pop("preset", None)
-    expected = build_config(card.config).to_dict()  # the card's config with defaults filled in
-    expected.pop("preset", None)
+    if card.kind == "pipeline":
+        if not (run_dir / "pipeline.json").is_file():
+            raise PublishError(f"{run_dir} has no pipeline.json: give a folder written by save_pretrained "
+                               "(e.g. runs/NAME/final)")
+        trained = build_config(run_dir).to_dict()
+        trained.pop("preset", None)
+        expected = build_config(card.config).to_dict()  # the card's config with defaults filled in
+        expected.pop("preset", None)
+    else:
+        trained, expected = _component_configs(run_dir, card)
     diffs = config_differences(trained, expected)
     if diffs and not update_config:
         raise PublishError(

@@ -1,15 +1,18 @@
-"""Measure a trained shapes CLIP and bundle it as the built-in ``pretrained: shapes`` weights.
+"""Measure a trained shapes CLIP and write it as the ``shapes-clip`` preset's weights.
 
 The tiny ``shapes-clip-tiny`` architecture trained with the ``shapes-clip`` recipe is what makes
 CLIP features mean something offline (CLIP score on shapes, CD-AttnGAN's CLIP guidance,
 VQGAN+CLIP on shapes). This script takes the run's exported pipeline, measures held-out
 retrieval on the ``test`` split (top-1 among groups of 64 captions, both directions), and writes
-the weights as float16 safetensors plus a JSON record of how they were made.
+the encoder in component layout (``config.json`` + float16 ``model.safetensors``) with a
+``training.json`` record of how it was made. ``t2izoo publish`` then copies it under hub/ and
+pins it in the card; ``pretrained: shapes`` of ``shapes-clip-tiny`` loads that pin.
 
 Example:
     $ t2izoo train shapes-clip-diffusion --recipe shapes-clip encoder.frozen=false \\
           --steps 1500 --batch-size 64 --out runs/shapes-clip
-    $ python -m t2izoo_clip.bundle_shapes_clip runs/shapes-clip/final --out plugins/t2izoo_clip/weights
+    $ python -m t2izoo_clip.bundle_shapes_clip runs/shapes-clip/final --out runs/shapes-clip/bundle
+    $ t2izoo publish runs/shapes-clip/bundle --preset shapes-clip
 """
 
 from __future__ import annotations
@@ -53,7 +56,11 @@ def retrieval_accuracy(encoder: Any, n: int = 512, group: int = 64, seed: int = 
 
 
 def bundle(run_final: str | Path, out_dir: str | Path, n_eval: int = 512) -> dict[str, Any]:
-    """Write ``shapes-clip-tiny.safetensors`` (fp16) and its JSON record into ``out_dir``."""
+    """Write the encoder (component layout, fp16 weights) and ``training.json`` into ``out_dir``.
+
+    The config written is the one the ``shapes-clip`` card builds: frozen, weights from the folder
+    (``pretrained: null``), whatever the run trained with.
+    """
     from safetensors.torch import save_file
 
     import t2izoo
@@ -66,8 +73,10 @@ def bundle(run_final: str | Path, out_dir: str | Path, n_eval: int = 512) -> dic
     scores = retrieval_accuracy(encoder, n=n_eval)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in encoder.clip.state_dict().items()}
-    save_file(state, str(out_dir / "shapes-clip-tiny.safetensors"))
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in encoder.state_dict().items()}
+    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt", "t2izoo": "encoder"})
+    config = encoder.config.model_copy(update={"pretrained": None, "frozen": True})
+    (out_dir / "config.json").write_text(json.dumps(config.model_dump(mode="json"), indent=2) + "\n")
     run = json.loads((run_final.parent / "run.json").read_text()) if (run_final.parent / "run.json").exists() else {}
     # the steps actually trained: the newest checkpoint (a run may be stopped early and resumed to export)
     checkpoints = sorted((run_final.parent / "checkpoints").glob("step-*"))
@@ -80,14 +89,14 @@ def bundle(run_final: str | Path, out_dir: str | Path, n_eval: int = 512) -> dic
         "steps": steps,
         "held_out_retrieval": scores,
     }
-    (out_dir / "shapes-clip-tiny.json").write_text(json.dumps(record, indent=2) + "\n")
+    (out_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_final", help="the run's final/ pipeline directory")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "weights"))
+    parser.add_argument("--out", required=True, help="folder to write; then `t2izoo publish OUT --preset shapes-clip`")
     parser.add_argument("--n-eval", type=int, default=512)
     args = parser.parse_args(argv)
     print(json.dumps(bundle(args.run_final, args.out, args.n_eval), indent=2))

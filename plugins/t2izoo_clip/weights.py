@@ -23,10 +23,10 @@ __all__ = ["CLIPWeightsError", "create_open_clip", "register_model_configs"]
 _WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
 
 
-#: weights this plugin ships (model -> tag -> file in ./weights), trained by the project; see
-#: bundle_shapes_clip.py for how they were made and measured
-BUNDLED_WEIGHTS: dict[str, dict[str, str]] = {"shapes-clip-tiny": {"shapes": "shapes-clip-tiny.safetensors"}}
-BUNDLED_DIR = Path(__file__).parent / "weights"
+#: tags this plugin adds (model -> tag -> the preset whose pinned weights they are), trained by the
+#: project; the card's weights live in Hub layout under hub/ (bundle_shapes_clip.py says how they
+#: were made and measured) and resolve like any preset's: HF cache, bundled hub/, then the Hub
+PRESET_TAGS: dict[str, dict[str, str]] = {"shapes-clip-tiny": {"shapes": "shapes-clip"}}
 
 
 class CLIPWeightsError(t2izoo.WeightsError):
@@ -120,9 +120,9 @@ def create_open_clip(config: CLIPEncoderConfig) -> Any:
         with _quiet_root_warnings():
             return open_clip.create_model(config.model, pretrained=None, pretrained_text=False, **kwargs)
 
-    bundled = BUNDLED_WEIGHTS.get(config.model, {}).get(pretrained)
-    if bundled is not None:
-        return _from_bundled(config, open_clip, BUNDLED_DIR / bundled, kwargs)
+    preset = PRESET_TAGS.get(config.model, {}).get(pretrained)
+    if preset is not None:
+        return _from_preset(config, open_clip, preset, kwargs)
 
     tag_cfg = open_clip.get_pretrained_cfg(config.model, pretrained)
     if not tag_cfg:
@@ -135,7 +135,7 @@ def create_open_clip(config: CLIPEncoderConfig) -> Any:
                 f"tag ({', '.join(open_clip.list_pretrained_tags_by_model(config.model)[:6]) or 'none known'}), "
                 "or null for random initialisation."
             )
-        tags = [*BUNDLED_WEIGHTS.get(config.model, {}), *open_clip.list_pretrained_tags_by_model(config.model)]
+        tags = [*PRESET_TAGS.get(config.model, {}), *open_clip.list_pretrained_tags_by_model(config.model)]
         raise ValueError(
             f"clip.pretrained={pretrained!r} is not an open_clip tag for {config.model!r} nor an existing file. "
             f"Tags for {config.model}: {', '.join(tags) or 'none (use a checkpoint file or null)'}"
@@ -155,18 +155,25 @@ def create_open_clip(config: CLIPEncoderConfig) -> Any:
         ) from err
 
 
-def _from_bundled(config: CLIPEncoderConfig, open_clip: Any, path: Path, kwargs: dict[str, Any]) -> Any:
+def _from_preset(config: CLIPEncoderConfig, open_clip: Any, preset: str, kwargs: dict[str, Any]) -> Any:
+    """The open_clip model with the weights pinned by ``preset``'s card (an encoder card, component layout)."""
     from safetensors.torch import load_file
 
-    if not path.is_file():
+    try:
+        folder = t2izoo.download_preset_weights(preset)
+    except t2izoo.WeightsError as err:
         raise CLIPWeightsError(
-            f"clip.pretrained={config.pretrained!r} for clip.model={config.model!r}: the bundled file {path} is "
-            "missing from this installation; reinstall t2izoo or retrain it (see t2izoo_clip/bundle_shapes_clip.py)"
-        )
+            f"clip.pretrained={config.pretrained!r} for clip.model={config.model!r} is the weights of preset "
+            f"{preset!r}, which cannot be found: {err}"
+        ) from err
     with _quiet_root_warnings():
         model = open_clip.create_model(config.model, pretrained=None, pretrained_text=False, **kwargs)
     reference = model.state_dict()
-    state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in load_file(str(path)).items()}
+    # the card's repo is a saved `clip` encoder: its keys are open_clip's under "clip."
+    prefix = "clip."
+    state = {k[len(prefix):]: v for k, v in load_file(str(folder / "model.safetensors")).items()
+             if k.startswith(prefix)}
+    state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in state.items()}
     model.load_state_dict(state, strict=True)
     return model
 

@@ -64,7 +64,7 @@ class ShapesFIDConfig(FIDConfig):
 
     @classmethod
     def tiny(cls) -> dict[str, Any]:
-        return {}  # the packaged classifier is small enough
+        return {}  # the shipped classifier (pinned by the shapes-accuracy card) is small enough
 
 
 class KIDConfig(_ImageBackboneConfig):
@@ -159,7 +159,8 @@ class ShapesAccuracyConfig(t2izoo.ComponentConfig):
     """Attribute accuracy of generated shapes scenes, read by the project's shapes classifier."""
 
     name: str = "shapes-accuracy"
-    weights: str | None = Field(None, description="classifier weights; None = the packaged ones")
+    weights: str | None = Field(None, description="classifier weights (file or folder); None = the ones "
+                                 "pinned by the shapes-accuracy card")
     resize: str = "bilinear-antialias"
 
     _check = field_validator("resize")(classmethod(lambda cls, v: _check_resize(v)))

@@ -43,7 +43,9 @@ __all__ = [
     "ShapesClassifierNet",
     "ShapesClassifierBackbone",
     "ShapesAttributeEmbedder",
-    "DEFAULT_WEIGHTS",
+    "WEIGHTS_FILE",
+    "WEIGHTS_PRESET",
+    "default_weights",
     "scene_targets",
     "save_classifier",
     "load_classifier",
@@ -54,8 +56,11 @@ V = SHAPES_VOCAB
 N_CELLS = 9
 N_SHAPES, N_COLOURS, N_TEXTURES, N_SIZES = len(V.shapes), len(V.colours), len(V.textures), len(V.sizes)
 N_BACKGROUNDS, N_PAIRS = len(V.backgrounds), V.num_classes
-DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "shapes-classifier.safetensors"
-TRAIN_HINT = "python -m t2izoo_metrics.train_shapes_classifier --out DIR --steps 1500"
+WEIGHTS_FILE = "shapes-classifier.safetensors"
+#: the card that pins the trained classifier (repo t2izoo/shapes-classifier, Hub layout under hub/);
+#: shapes-fid's card pins the same files
+WEIGHTS_PRESET = "shapes-accuracy"
+TRAIN_HINT = "python -m t2izoo_metrics.train_shapes_classifier --out DIR --steps 2000"
 
 
 def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -141,7 +146,7 @@ def save_classifier(net: ShapesClassifierNet, path: str | Path, info: dict[str, 
 
     path = Path(path)
     if path.suffix != ".safetensors":
-        path = path / DEFAULT_WEIGHTS.name if path.is_dir() or not path.suffix else path.with_suffix(".safetensors")
+        path = path / WEIGHTS_FILE if path.is_dir() or not path.suffix else path.with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(path))
     meta = {"width": net.width, "input_size": net.input_size, "vocab": V.to_dict(), **(info or {})}
@@ -149,15 +154,33 @@ def save_classifier(net: ShapesClassifierNet, path: str | Path, info: dict[str, 
     return path
 
 
+def default_weights() -> Path:
+    """The trained classifier pinned by the ``shapes-accuracy`` card, sha256-checked (HF cache, hub/, Hub).
+
+    Example:
+        >>> default_weights().name  # doctest: +SKIP
+        'shapes-classifier.safetensors'
+    """
+    import t2izoo
+
+    try:
+        return t2izoo.download_preset_weights(WEIGHTS_PRESET) / WEIGHTS_FILE
+    except t2izoo.WeightsError as err:
+        raise WeightsNotFoundError(
+            f"the shapes classifier pinned by preset {WEIGHTS_PRESET!r} is unavailable: {err} It is trained by "
+            f"this project: run `{TRAIN_HINT}` and pass DIR/{WEIGHTS_FILE} as the evaluator's 'weights' field."
+        ) from err
+
+
 def _weights_path(weights: str | Path | None) -> Path:
-    path = DEFAULT_WEIGHTS if weights is None else Path(weights).expanduser()
+    path = default_weights() if weights is None else Path(weights).expanduser()
     if path.is_dir():
-        path = path / DEFAULT_WEIGHTS.name
+        path = path / WEIGHTS_FILE
     if not path.is_file():
         raise WeightsNotFoundError(
             f"shapes classifier weights not found at {path}. They are trained by this project, not "
-            f"downloaded: run `{TRAIN_HINT}` and pass DIR/{DEFAULT_WEIGHTS.name} as the evaluator's "
-            f"'weights' field (or copy it to {DEFAULT_WEIGHTS})."
+            f"downloaded: run `{TRAIN_HINT}` and pass DIR/{WEIGHTS_FILE} as the evaluator's 'weights' field "
+            f"(weights: null uses the ones pinned by preset {WEIGHTS_PRESET!r})."
         )
     return path
 

@@ -115,9 +115,11 @@ class BenchOptions:
 
 
 def _presets(opts: BenchOptions) -> list[str]:
-    from t2izoo import list_models
+    from t2izoo import list_models, load_card
 
-    return list(opts.presets) if opts.presets is not None else list_models()
+    if opts.presets is not None:
+        return list(opts.presets)
+    return [name for name in list_models() if load_card(name).kind == "pipeline"]  # not component cards
 
 
 def _training_presets(opts: BenchOptions) -> list[str]:

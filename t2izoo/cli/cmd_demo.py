@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from t2izoo._build import build
+    from t2izoo._build import build, require_pipeline_preset
     from t2izoo._cards import CardError, load_card
     from t2izoo._config import parse_cli_overrides
     from t2izoo._demo import write_demo
@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     prompts = prompts or list(DEFAULT_PROMPTS)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = Path(args.model)
+    require_pipeline_preset(args.model)
     pretrained = _default_pretrained(args, model)
     pipe = build(args.model, parse_cli_overrides(args.overrides), pretrained=pretrained, device=device,
                  lock=args.lock, local_files_only=args.offline or None)

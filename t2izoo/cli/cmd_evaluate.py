@@ -65,12 +65,14 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    from t2izoo._build import require_pipeline_preset
     from t2izoo._config import parse_cli_overrides
     from t2izoo.cli.cmd_generate import _default_pretrained
     from t2izoo.evaluation.runner import evaluate, to_markdown
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     model = Path(args.model)
+    require_pipeline_preset(args.model)
     # a preset is scored with its card's weights, as `t2izoo generate` uses them; a model folder loads itself
     pretrained = None if model.is_dir() and args.pretrained is None else _default_pretrained(args, model)
     report = evaluate(

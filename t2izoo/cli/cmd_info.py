@@ -36,8 +36,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"ports (defaults): {entry.config_class().ports()}")
         return 0
     card = load_card(args.name)
-    config = build_config(args.name, parse_cli_overrides(args.overrides))
+    if card.kind == "pipeline":
+        data = build_config(args.name, parse_cli_overrides(args.overrides)).to_dict()
+    else:  # a component card: its one component's config, defaults filled in
+        from t2izoo._build import resolve_component_config
+        from t2izoo._config import apply_overrides
+
+        overrides = parse_cli_overrides(args.overrides)
+        raw = apply_overrides(card.config, overrides) if overrides else card.config
+        data = resolve_component_config(card.kind, raw).model_dump(mode="json")
     print(f"{card.preset}: {card.summary}")
+    print(f"kind:    {card.kind}")
     print(f"card:    {card.path}")
     print(f"paper:   {card.paper or '-'}")
     print(f"license: {card.license or '-'}")
@@ -48,6 +57,5 @@ def run(args: argparse.Namespace) -> int:
         for name, value in card.metrics.items():
             print(f"  {name}: {value}")
     print("\nresolved config:")
-    data = config.to_dict()
     print(json.dumps(data, indent=2) if args.format == "json" else yaml.safe_dump(data, sort_keys=False), end="")
     return 0

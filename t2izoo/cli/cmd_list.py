@@ -27,7 +27,10 @@ def run(args: argparse.Namespace) -> int:
     for kind in kinds:
         if kind == "preset":
             for name in list_models(args.pattern):
-                rows.append(("preset", name, "model_cards", load_card(name).summary))
+                card = load_card(name)
+                # component cards (shapes-clip, shapes-fid) build one component, not a pipeline
+                source = "model_cards" if card.kind == "pipeline" else f"model_cards, {card.kind}"
+                rows.append(("preset", name, source, card.summary))
         else:
             for name in registry.list(kind, args.pattern):
                 e = registry.get(kind, name)

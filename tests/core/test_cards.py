@@ -20,6 +20,12 @@ def test_every_card_is_complete_and_builds(preset):
     assert card.summary and card.body, f"{card.path}: needs a summary and prose"
     assert card.license, f"{card.path}: needs a license"
     assert "metrics" in card.front_matter()
+    if card.kind != "pipeline":  # a component card builds that component, and is no pipeline
+        component = t2izoo.build(preset)
+        assert component.kind == card.kind and component.config.name == card.config["name"]
+        with pytest.raises(CardError, match=f"is an? {card.kind} card"):
+            t2izoo.build_config(preset)
+        return
     config = t2izoo.build_config(preset)  # validates and checks ports
     assert config.preset == preset
     try:
@@ -43,6 +49,7 @@ def test_card_round_trips_through_render(tmp_path):
 
 
 @pytest.mark.parametrize("text, problem", [
+    ("---\npreset: x\nsummary: s\nkind: tokenizer\nconfig: {}\n---\n", "kind 'tokenizer' is not one of"),
     ("no front matter", "must start with YAML front matter"),
     ("---\npreset: other\nsummary: s\nconfig: {}\n---\n", "must equal the file name"),
     ("---\npreset: x\n---\n", "lacks summary, config"),

@@ -1,4 +1,5 @@
-"""The wheel carries the core, every first-party plugin and the model cards."""
+"""The wheel carries the core, every first-party plugin, the model cards, plugin data files and
+the bundled hub/ weights, so an installed wheel builds the shapes presets offline."""
 
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ def wheel(tmp_path_factory) -> Path:
     # build from a clean copy: an in-tree build/ folder could leak stale files into the wheel
     src = tmp_path_factory.mktemp("src") / "t2izoo"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", "build", "dist", "*.egg-info", "__pycache__", "runs", "tests", "hub", "examples", "docs"))
+        ".git", "build", "dist", "*.egg-info", "__pycache__", "runs", "tests", "examples", "docs"))
     out = tmp_path_factory.mktemp("wheel")
     _pip("wheel", str(src), "--no-deps", "--no-build-isolation", "-w", str(out))
     return next(out.glob("t2izoo-*.whl"))
@@ -41,22 +42,44 @@ def test_wheel_contains_cards_and_plugins(wheel):
             assert f"{plugin.name}/__init__.py" in names, f"{plugin.name} is missing from the wheel"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "[t2izoo]" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "t2izoo_clip/model_configs/shapes-clip-tiny.json" in names  # data beside a plugin's modules
+    import t2izoo
+
+    pinned = 0
+    for preset in t2izoo.list_models():
+        weights = t2izoo.load_card(preset).weights or {}
+        for filename in weights.get("files", {}):
+            assert f"t2izoo/hub/{weights['repo']}/{filename}" in names, (preset, filename)
+            pinned += 1
+    assert pinned > 0
 
 
-def test_preset_builds_from_a_non_editable_install(wheel, tmp_path):
+def test_presets_build_from_a_non_editable_install_offline(wheel, tmp_path):
+    import t2izoo
+
     site = tmp_path / "site"
     _pip("install", "--no-deps", "--target", str(site), str(wheel))
     proc = run_python(
         "import t2izoo\n"
         "from t2izoo._cards import builtin_card_dir\n"
-        "print(t2izoo.__file__)\nprint(builtin_card_dir())\n"
+        "from t2izoo._hub import bundled_hub_dirs\n"
+        "print(t2izoo.__file__)\nprint(builtin_card_dir())\nprint(bundled_hub_dirs()[-1])\n"
         "pipe = t2izoo.build('shapes-tiny', {'generator.ngf': 8})\n"
-        "print(pipe(['a red circle'], seed=0).tensors.shape)\n",
+        "print(pipe(['a red circle'], seed=0).tensors.shape)\n"
+        "clip = t2izoo.build('shapes-clip', pretrained=True)\n"
+        "accuracy = t2izoo.build('shapes-accuracy', pretrained=True)\n"
+        "pipe = t2izoo.build('shapes-attngan', pretrained=True)\n"
+        "print(pipe(['a red circle'], seed=0).tensors.shape)\n"
+        "print(accuracy.extractor.weights_sha256)\n",
         path=[site], cwd=tmp_path,
+        # no network, an empty HF cache: the shipped weights can only come from the wheel
+        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "empty-hf-home"), "T2IZOO_HUB_DIR": ""},
     )
-    file_, cards, shape = proc.stdout.splitlines()
-    assert file_.startswith(str(site)) and cards.startswith(str(site)), proc.stdout
-    assert shape == "torch.Size([1, 3, 128, 128])"
+    file_, cards, hub, tiny, attngan, sha = proc.stdout.splitlines()
+    for path in (file_, cards, hub):  # the wheel's files, not the checkout's
+        assert path.startswith(str(site)), proc.stdout
+    assert tiny == attngan == "torch.Size([1, 3, 128, 128])"
+    assert sha == t2izoo.load_card("shapes-accuracy").weights["files"]["shapes-classifier.safetensors"]
 
 
 def test_example_plugin_installs_works_and_uninstalls(tmp_path):

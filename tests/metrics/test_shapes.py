@@ -6,7 +6,6 @@ import sys
 import pytest
 import torch
 from t2izoo_metrics.shapes_classifier import (
-    DEFAULT_WEIGHTS,
     ShapesClassifierNet,
     load_classifier,
     save_classifier,
@@ -17,8 +16,6 @@ from t2izoo_metrics.shapes_parse import parse_caption
 import t2izoo
 from t2izoo.data.shapes import ShapesDataset
 from t2izoo.evaluation import WeightsNotFoundError, load_image_backbone
-
-packaged = pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="packaged shapes classifier not trained yet")
 
 
 def test_parser_binds_only_true_pairs_on_the_data_sets_own_captions():
@@ -80,13 +77,12 @@ def _real(n=32, split="test", seed=0):
     return torch.stack([s.images[64] for s in items]), [s.captions[0] for s in items], [s.attributes for s in items]
 
 
-@packaged
 def test_packaged_classifier_reads_real_scenes():
     images, prompts, attrs = _real()
     with_attrs = t2izoo.create_component("evaluator", "shapes-accuracy")
     with_attrs.update(images, prompts=prompts, attributes=attrs)
     r = with_attrs.compute()
-    # shipped weights: held-out shape accuracy ~0.84, colour/texture/size ~1.0 (see the .json record)
+    # shipped weights: held-out shape accuracy ~0.84, colour/texture/size ~1.0 (card shapes-accuracy)
     assert r.value > 0.7 and r.protocol["breakdown"]["colour_accuracy"] > 0.95
     # shuffled images no longer match their scenes: the metric must drop a lot
     shuffled = t2izoo.create_component("evaluator", "shapes-accuracy")
@@ -97,7 +93,6 @@ def test_packaged_classifier_reads_real_scenes():
     assert from_prompts.compute().protocol["expected_from"] == "parsed prompts"
 
 
-@packaged
 def test_shapes_fid_separates_real_from_noise():
     a, _, _ = _real(48, "test")
     b, _, _ = _real(48, "train")
@@ -108,7 +103,6 @@ def test_shapes_fid_separates_real_from_noise():
     assert noise.compute().value > 5 * real_vs_real.compute().value
 
 
-@packaged
 def test_shapes_attribute_r_precision_on_real_images():
     images, prompts, _ = _real(40)
     rp = t2izoo.create_component("evaluator", {"name": "r-precision", "embedder": "shapes-attributes",
@@ -123,7 +117,6 @@ def test_plugin_import_does_not_import_torch():
     assert out.stdout.strip() == "False"
 
 
-@packaged
 def test_shapes_fid_alone_finds_its_backbone_in_a_fresh_process():
     code = ("import torch, t2izoo; e = t2izoo.create_component('evaluator', 'shapes-fid'); "
             "x = torch.rand(4, 3, 64, 64) * 2 - 1; e.update(x, real_images=x); print(e.compute().value)")
