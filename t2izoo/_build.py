@@ -116,7 +116,11 @@ def _not_a_pipeline(card: Any) -> str:
 
 
 def require_pipeline_preset(name: Any) -> None:
-    """Raise `CardError` when ``name`` is a component card (for commands that need a pipeline)."""
+    """Raise `CardError` when ``name`` is a component card (for commands that need a pipeline).
+
+    Example:
+        >>> require_pipeline_preset("shapes-tiny")  # a pipeline preset: nothing happens
+    """
     from ._cards import CardError
 
     card = _component_card(name)
@@ -190,6 +194,8 @@ def build(
         >>> out = pipe(["a red circle"], seed=0)
         >>> out.tensors.shape[-1]
         64
+        >>> t2izoo.build("shapes-clip").kind  # a component card
+        'encoder'
     """
     from .pipeline import Text2ImagePipeline
 
@@ -250,6 +256,10 @@ def load_component_weights(kind: str, config: Mapping[str, Any], folder: Path, *
     A folder in t2izoo component layout (``model.safetensors``) is loaded with strict key
     matching. A folder that holds a backbone's own files (the shapes classifier) is handed to the
     component's ``weights`` field, whose loader reads and verifies it.
+
+    Example:
+        >>> clip = load_component_weights("encoder", t2izoo.load_card("shapes-clip").config,
+        ...                               t2izoo.download_preset_weights("shapes-clip"))  # doctest: +SKIP
     """
     from ._hub import WeightsError
     from ._persist import LEGACY_WEIGHTS_NAMES, WEIGHTS_NAME, load_state, load_weights

@@ -11,6 +11,11 @@ Example:
     $ t2izoo train shapes-tiny --out runs/tiny2 --steps 100 generator.ngf=16 --option ndf=16
     $ t2izoo train shapes-cd-attngan --stage 2 --from runs/scd-1/final --steps 2000 --out runs/scd-2
     $ t2izoo train shapes-attngan --recipe damsm --steps 3000 --out runs/damsm --data-opt minimal_pairs=shape
+    $ t2izoo train shapes-accuracy --steps 2000 --batch-size 32 --lr 2e-3 --out runs/shapes-clf
+
+A component card that names a ``trainer`` (``shapes-accuracy``, ``shapes-fid``: the shapes
+classifier) is trained by that function with --out, --steps, --batch-size, --lr, --seed and the
+-O options; ``t2izoo publish DIR --preset NAME`` then pins the result.
 """
 
 from __future__ import annotations
@@ -112,6 +117,37 @@ def _load_from(pipe, directory) -> list[str]:
     return loaded
 
 
+def _component_trainer(name: str) -> str | None:
+    """The ``trainer: module:function`` of a component card, if ``name`` is one."""
+    from t2izoo._cards import card_paths, load_card
+
+    if name not in card_paths():
+        return None
+    card = load_card(name)
+    return str(card.extra["trainer"]) if card.kind != "pipeline" and card.extra.get("trainer") else None
+
+
+def _run_component_trainer(spec: str, args: argparse.Namespace) -> int:
+    import importlib
+    import json
+
+    from t2izoo._config import parse_cli_overrides
+
+    if args.overrides or args.resume or args.from_dir or args.recipe or args.stage:
+        raise ValueError(f"{args.name} is trained by {spec}: it takes --out, --steps, --batch-size, --lr, --seed "
+                         "and -O KEY=VALUE options, not overrides, --resume, --from, --recipe or --stage")
+    module, _, function = spec.partition(":")
+    train = getattr(importlib.import_module(module), function)
+    options = parse_cli_overrides(args.option)
+    if args.lr is not None:
+        options["lr"] = args.lr
+    record = train(args.out, steps=args.steps, batch_size=args.batch_size, seed=args.seed,
+                   progress=not args.no_progress, **options)
+    print(json.dumps(record, indent=2, default=str))
+    print(f"publish it with: t2izoo publish {args.out} --preset {args.name}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -122,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
     from t2izoo.training import TrainConfig, Trainer, make_recipe
 
     out = Path(args.out)
+    trainer = _component_trainer(args.name)
+    if trainer is not None:
+        return _run_component_trainer(trainer, args)
     overrides = parse_cli_overrides(args.overrides)
     source = args.name
     if args.resume and (out / "config.json").is_file():

@@ -35,11 +35,12 @@ class CardIndex:
         pass
 
     def write(self, preset: str, *, weights: dict | None = None, metrics: dict | None = None,
-              config: dict | None = None, kind: str = "pipeline") -> Path:
+              config: dict | None = None, kind: str = "pipeline", extra: dict | None = None) -> Path:
         base = t2izoo.load_card("shapes-tiny")
         path = self.folder / f"{preset}.md"
         card = ModelCard(preset=preset, summary=f"test card {preset}", config=config or tiny_config(), path=path,
-                         license="apache-2.0", weights=weights, metrics=metrics or {}, body=base.body, kind=kind)
+                         license="apache-2.0", weights=weights, metrics=metrics or {}, body=base.body, kind=kind,
+                         extra=extra or {})
         path.write_text(card.render(), encoding="utf-8")
         self.extra[preset] = path
         return path

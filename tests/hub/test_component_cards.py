@@ -86,3 +86,15 @@ def test_a_folder_of_backbone_files_goes_to_the_weights_field(cards, tmp_path):
     cards.write("enc-card", config=ENCODER, kind="encoder")
     with pytest.raises(t2izoo.WeightsError, match="holds no model.safetensors"):
         t2izoo.build("enc-card", pretrained=tmp_path / "clf")
+
+
+def test_t2izoo_train_runs_a_component_cards_trainer(cards, tmp_path, capsys):
+    cards.write("acc-card", config={"name": "shapes-accuracy"}, kind="evaluator",
+                extra={"trainer": "t2izoo_metrics.train_shapes_classifier:train"})
+    out = tmp_path / "clf"
+    rc = main(["train", "acc-card", "--steps", "3", "--batch-size", "4", "--out", str(out), "--no-progress",
+               "-O", "train_size=8", "-O", "eval_size=4", "-O", "width=4"])
+    assert rc == 0 and "t2izoo publish" in capsys.readouterr().out
+    metric = t2izoo.build("acc-card", pretrained=out)  # what it wrote is what the evaluator loads
+    assert metric.extractor.net.width == 4 and metric.extractor.record["budget"]["steps"] == 3
+    assert main(["train", "acc-card", "--steps", "3", "--out", str(out), "--resume"]) != 0
