@@ -262,12 +262,11 @@ def load_component_weights(kind: str, config: Mapping[str, Any], folder: Path, *
         ...                               t2izoo.download_preset_weights("shapes-clip"))  # doctest: +SKIP
     """
     from ._hub import WeightsError
-    from ._persist import LEGACY_WEIGHTS_NAMES, WEIGHTS_NAME, load_state, load_weights
+    from ._persist import LEGACY_WEIGHTS_NAMES, WEIGHTS_NAME, fill_component
 
     if (folder / WEIGHTS_NAME).is_file() or any((folder / n).is_file() for n in LEGACY_WEIGHTS_NAMES):
         module = create_component(kind, config)
-        module.load_assets(folder)
-        load_weights(module, load_state(folder, device=module.device, allow_pickle=allow_pickle), strict=True)
+        fill_component(module, folder, allow_pickle=allow_pickle)
         return module
     cfg = resolve_component_config(kind, config)
     if "weights" in type(cfg).model_fields:

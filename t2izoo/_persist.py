@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .interfaces import Component
 
 __all__ = ["WEIGHTS_NAME", "CONFIG_NAME", "LEGACY_WEIGHTS_NAMES", "write_component", "save_component",
-           "load_state", "load_component", "push_component", "resolve_model_dir"]
+           "load_state", "fill_component", "load_component", "push_component", "resolve_model_dir"]
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -91,6 +91,13 @@ def load_weights(module: Component, state: dict[str, torch.Tensor], *, strict: b
         own = {k: v for k, v in module.state_dict().items() if k.startswith(external) and k not in state}
         state = {**own, **state}
     return module.load_state_dict(state, strict=strict)
+
+
+def fill_component(module: Component, directory: Path, *, device: Any = None, allow_pickle: bool = False) -> None:
+    """Load ``directory``'s assets and weights into a built ``module`` (strict key matching)."""
+    module.load_assets(directory)
+    load_weights(module, load_state(directory, device=device or module.device, allow_pickle=allow_pickle),
+                 strict=True)
 
 
 def load_state(directory: Path, *, device: Any = "cpu", allow_pickle: bool = False) -> dict[str, torch.Tensor]:
@@ -171,9 +178,7 @@ def load_component(
         raise ValueError(f"{directory}: cannot tell the component kind; pass kind='encoder' (or call "
                          "Encoder.from_pretrained / Generator.from_pretrained ...)")
     module = create_component(kind, json.loads(config_path.read_text(encoding="utf-8")), **context)
-    module.load_assets(directory)
-    state = load_state(directory, device=device or module.device, allow_pickle=allow_pickle)
-    load_weights(module, state, strict=True)
+    fill_component(module, directory, device=device, allow_pickle=allow_pickle)
     if device is not None:
         module = module.to(device)
     return module.eval()
