@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .pipeline import Text2ImagePipeline
 
 __all__ = ["build", "build_config", "create_component", "check_ports", "resolve_component_config",
-           "load_component_weights", "require_pipeline_preset"]
+           "component_card", "component_card_config", "load_component_weights", "require_pipeline_preset"]
 
 _KIND_BASES = {
     "encoder": "Encoder",
@@ -123,7 +123,7 @@ def require_pipeline_preset(name: Any) -> None:
     """
     from ._cards import CardError
 
-    card = _component_card(name)
+    card = component_card(name)
     if card is not None:
         raise CardError(_not_a_pipeline(card))
 
@@ -199,7 +199,7 @@ def build(
     """
     from .pipeline import Text2ImagePipeline
 
-    card = _component_card(name_or_config)
+    card = component_card(name_or_config)
     if card is not None:
         merged = {**(overrides or {}), **kw_overrides}
         module = _build_component(card, merged, pretrained, lock, local_files_only, allow_pickle)
@@ -227,8 +227,13 @@ def build(
     return pipe.eval()
 
 
-def _component_card(name: Any) -> Any:
-    """The card named by ``name`` when it describes one component (``kind`` other than pipeline)."""
+def component_card(name: Any) -> Any:
+    """The card named by ``name`` when it describes one component (``kind`` other than pipeline), else None.
+
+    Example:
+        >>> component_card("shapes-tiny") is None  # a pipeline card
+        True
+    """
     from ._cards import card_paths, load_card
 
     if not isinstance(name, str) or name not in card_paths():
@@ -237,10 +242,21 @@ def _component_card(name: Any) -> Any:
     return card if card.kind != "pipeline" else None
 
 
+def component_card_config(card: Any, overrides: Mapping[str, Any] | None = None) -> ComponentConfig:
+    """A component card's config with ``overrides`` applied, validated (defaults filled in).
+
+    Example:
+        >>> component_card_config(t2izoo.load_card("shapes-clip"), {"frozen": False}).frozen  # doctest: +SKIP
+        False
+    """
+    data = apply_overrides(card.config, overrides) if overrides else dict(card.config)
+    return resolve_component_config(card.kind, data)
+
+
 def _build_component(card: Any, overrides: Mapping[str, Any], pretrained: bool | str | Path | None,
                      lock: str | Path | None, local_files_only: bool | None, allow_pickle: bool) -> Component:
     """A component card's component; ``pretrained`` as for pipelines (True: the card's pinned weights)."""
-    data = apply_overrides(card.config, overrides) if overrides else dict(card.config)
+    data = component_card_config(card, overrides)
     entry = _check_lock(card.preset, lock) if lock is not None else None
     if pretrained is None or pretrained is False:
         return create_component(card.kind, data)
@@ -249,7 +265,8 @@ def _build_component(card: Any, overrides: Mapping[str, Any], pretrained: bool |
     return load_component_weights(card.kind, data, folder, allow_pickle=allow_pickle, origin=card.preset)
 
 
-def load_component_weights(kind: str, config: Mapping[str, Any], folder: Path, *, allow_pickle: bool = False,
+def load_component_weights(kind: str, config: Mapping[str, Any] | ComponentConfig, folder: Path, *,
+                           allow_pickle: bool = False,
                            origin: str = "") -> Component:
     """Build a component of ``kind`` from ``config`` and fill it from ``folder``.
 

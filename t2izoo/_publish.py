@@ -49,9 +49,9 @@ def _component_configs(folder: Path, card: Any) -> tuple[dict[str, Any], dict[st
     """
     import json
 
-    from ._build import resolve_component_config
+    from ._build import component_card_config, resolve_component_config
 
-    expected = resolve_component_config(card.kind, card.config).model_dump(mode="json")
+    expected = component_card_config(card).model_dump(mode="json")
     config_path = folder / "config.json"
     if not config_path.is_file():
         if not any(folder.glob("*.safetensors")):

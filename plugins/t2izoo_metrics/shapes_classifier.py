@@ -60,7 +60,7 @@ WEIGHTS_FILE = "shapes-classifier.safetensors"
 #: the card that pins the trained classifier (repo t2izoo/shapes-classifier, Hub layout under hub/);
 #: shapes-fid's card pins the same files
 WEIGHTS_PRESET = "shapes-accuracy"
-TRAIN_HINT = "python -m t2izoo_metrics.train_shapes_classifier --out DIR --steps 2000"
+TRAIN_HINT = "t2izoo train shapes-accuracy --steps 2000 --batch-size 32 --out DIR"
 
 
 def _block(cin: int, cout: int, stride: int) -> nn.Sequential:

@@ -39,12 +39,9 @@ def run(args: argparse.Namespace) -> int:
     if card.kind == "pipeline":
         data = build_config(args.name, parse_cli_overrides(args.overrides)).to_dict()
     else:  # a component card: its one component's config, defaults filled in
-        from t2izoo._build import resolve_component_config
-        from t2izoo._config import apply_overrides
+        from t2izoo._build import component_card_config
 
-        overrides = parse_cli_overrides(args.overrides)
-        raw = apply_overrides(card.config, overrides) if overrides else card.config
-        data = resolve_component_config(card.kind, raw).model_dump(mode="json")
+        data = component_card_config(card, parse_cli_overrides(args.overrides)).model_dump(mode="json")
     print(f"{card.preset}: {card.summary}")
     print(f"kind:    {card.kind}")
     print(f"card:    {card.path}")

@@ -119,12 +119,10 @@ def _load_from(pipe, directory) -> list[str]:
 
 def _component_trainer(name: str) -> str | None:
     """The ``trainer: module:function`` of a component card, if ``name`` is one."""
-    from t2izoo._cards import card_paths, load_card
+    from t2izoo._build import component_card
 
-    if name not in card_paths():
-        return None
-    card = load_card(name)
-    return str(card.extra["trainer"]) if card.kind != "pipeline" and card.extra.get("trainer") else None
+    card = component_card(name)
+    return str(card.extra["trainer"]) if card is not None and card.extra.get("trainer") else None
 
 
 def _run_component_trainer(spec: str, args: argparse.Namespace) -> int:

@@ -58,7 +58,7 @@ def test_classifier_round_trip_and_targets(tmp_path):
 
 
 def test_missing_classifier_names_the_training_command(tmp_path):
-    with pytest.raises(WeightsNotFoundError, match="train_shapes_classifier"):
+    with pytest.raises(WeightsNotFoundError, match="t2izoo train shapes-accuracy"):
         load_image_backbone("shapes-classifier", weights=str(tmp_path / "none.safetensors"), shared=False)
 
 
