@@ -1,0 +1,98 @@
+"""The minimal-pair word probe: pairing, same noise per pair, and what it says of oracle and word-blind models."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+from t2izoo_metrics import probe_word_pairs as pwp
+
+from t2izoo.data import ShapesDataset
+
+N = 12  # minimal pairs per field: small, but enough for the pinned classifier to be near its ceiling
+
+
+class CaptionLookupPipeline:
+    """Returns the real test image of each caption (or of its partner): an oracle without a generator.
+
+    `seed` is recorded per call so the test can check that both halves of a pair share it.
+    """
+
+    device = torch.device("cpu")
+
+    def __init__(self, field: str = "shape", swap: bool = False, blind: bool = False) -> None:
+        # one field per pipeline: the first scene of a pair is the same in the shape and colour data
+        self.by_caption: dict[str, torch.Tensor] = {}
+        self.partner: dict[str, str] = {}
+        data = ShapesDataset("test", size=2 * N, resolutions=(64,), minimal_pairs=field)
+        items = [data[i] for i in range(2 * N)]
+        for k in range(N):
+            a, b = items[2 * k], items[2 * k + 1]
+            self.by_caption[a.captions[0]], self.by_caption[b.captions[0]] = a.images[64], b.images[64]
+            self.partner[a.captions[0]], self.partner[b.captions[0]] = b.captions[0], a.captions[0]
+        self.swap, self.blind, self.seeds = swap, blind, []
+
+    def __call__(self, prompts, seed=None):
+        self.seeds.append(seed)
+        if self.blind:  # ignores the words: one image per seed and row
+            g = torch.Generator().manual_seed(int(seed))
+            images = torch.rand(len(prompts), 3, 64, 64, generator=g) * 2 - 1
+        else:
+            images = torch.stack([self.by_caption[self.partner[p] if self.swap else p] for p in prompts])
+        return SimpleNamespace(tensors=images)
+
+
+def test_word_pair_hits_compares_only_the_words_that_differ():
+    presence = torch.tensor([
+        [0.9, 0.2, 0.1],   # own {0, 2} vs partner {1, 2}: compares 0 with 1 -> right
+        [0.9, 0.2, 0.1],   # own {1, 2} vs partner {0, 2}: 0.2 < 0.9 -> wrong
+        [0.3, 0.3, 0.3],
+        [0.3, 0.3, 0.3],
+    ])
+    hits = pwp.word_pair_hits(presence, [{0, 2}, {1, 2}, {0, 1}, {1, 0}])
+    assert hits[:2].tolist() == [1.0, 0.0]
+    assert all(math.isnan(h) for h in hits[2:].tolist())  # swapped words: undecidable, not a guess
+    with pytest.raises(ValueError, match="even number"):
+        pwp.word_pair_hits(presence[:3], [{0}, {1}, {2}])
+
+
+@pytest.mark.parametrize("field", ["shape", "colour"])
+def test_oracle_reaches_the_real_ceiling_and_its_swap_falls_to_its_complement(field):
+    oracle = CaptionLookupPipeline(field)
+    r = pwp.probe_word_pairs(oracle, n=N, batch_size=5, fields=[field], progress=False)[field]
+    # the oracle draws the real images, so its score is the real images' score, computed separately
+    assert r["accuracy"] == pytest.approx(r["real"]["accuracy"])
+    assert r["accuracy"] >= 0.9, r
+    assert r["images"] + 2 * r["undecidable_pairs"] == 2 * N
+    # both halves of every pair batch were generated with the same seed (same noise per row)
+    assert oracle.seeds[0::2] == oracle.seeds[1::2] == [0, 1, 2]
+
+    swapped = pwp.probe_word_pairs(CaptionLookupPipeline(field, swap=True), n=N, batch_size=5, fields=[field],
+                                   progress=False)[field]
+    assert swapped["accuracy"] == pytest.approx(1 - r["accuracy"])
+
+
+def test_a_word_blind_model_never_gets_both_images_of_a_pair_right():
+    result = pwp.probe_word_pairs(CaptionLookupPipeline(blind=True), n=N, batch_size=4, fields=["shape"],
+                                  progress=False)
+    # same noise -> the same image for both captions; only one of the two comparisons can hold
+    assert result["shape"]["both"] == 0.0
+    assert result["shape"]["accuracy"] <= 0.5
+
+
+def test_unknown_field_is_named():
+    with pytest.raises(ValueError, match="size"):
+        pwp.probe_word_pairs(CaptionLookupPipeline(blind=True), n=2, fields=["size"], progress=False)
+
+
+def test_command_line_on_the_published_preset(tmp_path, capsys, monkeypatch):
+    import json
+
+    monkeypatch.chdir(tmp_path)  # a folder named like the preset in the cwd would be taken for a model dir
+    assert pwp.main(["shapes-attngan", "--n", "3", "--fields", "shape", "--json", "out.json"]) == 0
+    assert "shape words:" in capsys.readouterr().out
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["model"] == "shapes-attngan" and report["pairs"] == 3
+    assert 0.0 <= report["shape"]["accuracy"] <= 1.0 and "colour" not in report
