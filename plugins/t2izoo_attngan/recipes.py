@@ -110,6 +110,9 @@ class AttnGANRecipe(Recipe):
             the converter or by the ``damsm`` recipe). Without it the DAMSM term is off.
         pretrained_encoder: model directory whose ``encoder/`` (the DAMSM-trained text encoder)
             is loaded before training; the text encoder is frozen either way.
+        encoder_on_resume: ``checkpoint`` (default): ``--resume`` restores the text encoder the
+            checkpoint holds; ``pretrained``: it loads ``pretrained_encoder`` over it, to continue
+            a GAN with a better DAMSM (the image encoder always comes from ``image_encoder``).
         ema: decay of the generator's parameter average (0.999); 0 exports the live weights. The
             decay warms up as min(ema, (1 + n) / (10 + n)) after n updates, so a short run's
             average is not dominated by the initial weights (the original's fixed 0.999 over
@@ -125,7 +128,7 @@ class AttnGANRecipe(Recipe):
             raise TypeError(f"the attngan recipe trains an 'attngan' generator, not '{cfg.name}'")
         _warn_unknown("attngan", options, {
             "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
-            "pretrained_encoder", "ema", "use_class_ids",
+            "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume",
         })
         lr = float(options.get("lr", 2e-4))
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
@@ -137,6 +140,12 @@ class AttnGANRecipe(Recipe):
         self.resolutions = [64 * 2**i for i in range(cfg.branch_num)]
         if options.get("pretrained_encoder"):
             load_encoder_weights(pipeline.encoder, options["pretrained_encoder"])
+        self.encoder_on_resume = str(options.get("encoder_on_resume", "checkpoint"))
+        if self.encoder_on_resume not in ("checkpoint", "pretrained"):
+            raise ValueError(f"attngan recipe: encoder_on_resume must be 'checkpoint' or 'pretrained', "
+                             f"got {self.encoder_on_resume!r}")
+        if self.encoder_on_resume == "pretrained" and not options.get("pretrained_encoder"):
+            raise ValueError("attngan recipe: encoder_on_resume=pretrained needs -O pretrained_encoder=DIR")
         pipeline.encoder.requires_grad_(False)
         self.discriminators = AttnGANDiscriminators(
             cfg.branch_num, int(options.get("ndf", 2 * cfg.ngf)), cfg.sentence_dim, cfg.image_channels
@@ -191,6 +200,10 @@ class AttnGANRecipe(Recipe):
             self.ema = [t.to(e.device) for t, e in zip(state["ema"], self.ema)]
         # checkpoints from before the warm-up kept a fixed decay: no warm-up for them
         self.ema_updates = int(state.get("ema_updates", 10**9))
+
+    def after_resume(self, checkpoint: Path) -> None:
+        if self.encoder_on_resume == "pretrained":  # frozen, so no optimizer state to reconcile
+            load_encoder_weights(self.pipeline.encoder, self.options["pretrained_encoder"])
 
     # -- hooks for recipes built on this one (CD-AttnGAN adds L_clip) -------------------------
     def encode_text(self, tokens: Any) -> Any:

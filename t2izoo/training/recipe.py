@@ -54,6 +54,8 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from accelerate import Accelerator
 
     from ..data import Batch
@@ -147,6 +149,13 @@ class Recipe(ABC):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what `state_dict` returned."""
+
+    def after_resume(self, checkpoint: Path) -> None:
+        """Called once `checkpoint` is fully restored (modules, optimizers, state, RNG).
+
+        The place to replace a frozen part on purpose, e.g. continue a GAN with a better
+        pretrained text encoder than the one its checkpoint holds. The default does nothing.
+        """
 
     # -- lifecycle ---------------------------------------------------------------------------
     def setup(self, accelerator: Accelerator) -> None:
@@ -354,6 +363,10 @@ class SequentialRecipe(Recipe):
         for name, recipe, _ in self.stages:
             if name in state:
                 recipe.load_state_dict(state[name])
+
+    def after_resume(self, checkpoint: Path) -> None:
+        for _, recipe, _ in self.stages:
+            recipe.after_resume(checkpoint)
 
     def setup(self, accelerator: Accelerator) -> None:
         """Run every stage's own `setup`, preparing a module shared by several stages once."""

@@ -262,6 +262,7 @@ class Trainer:
             ckpt.restore_rng(ckpt.load_file(path, f"rng/rank-{acc.process_index}.pt"))
         else:
             acc.print(f"warning: {path} has no RNG state for process {acc.process_index}; RNG not restored")
+        self.recipe.after_resume(path)
 
     # -- logging -------------------------------------------------------------------------------
     def _log(self, logs: dict[str, float]) -> None:

@@ -131,3 +131,39 @@ def test_probe_damsm_pair_accuracy(tmp_path, capsys):
         assert result[field] * 6 == pytest.approx(round(result[field] * 6))
     with pytest.raises(FileNotFoundError, match="damsm_image_encoder"):
         probe_damsm.probe(tmp_path, n=1)
+
+
+@pytest.mark.parametrize("on_resume", ["checkpoint", "pretrained"])
+def test_resume_keeps_or_swaps_the_text_encoder(shapes, tmp_path, fresh_accelerate, on_resume):
+    """encoder_on_resume=pretrained continues a GAN with a newer DAMSM text encoder; the default keeps the checkpoint's."""
+    from t2izoo.training import TrainConfig, Trainer, make_recipe
+
+    old_dir, new_dir = tmp_path / "damsm-old", tmp_path / "damsm-new"
+    make_pipe().save_pretrained(old_dir)
+    torch.manual_seed(1)
+    t2izoo.build("shapes-attngan", dict(TINY)).save_pretrained(new_dir)
+    old_w = t2izoo.build("shapes-attngan", dict(TINY), pretrained=old_dir).encoder.rnn.weight_hh_l0
+    new_w = t2izoo.build("shapes-attngan", dict(TINY), pretrained=new_dir).encoder.rnn.weight_hh_l0
+    assert not torch.equal(old_w, new_w)
+
+    def run(steps, pretrained, **extra):
+        pipe = make_pipe()
+        with pytest.warns(RuntimeWarning, match="DAMSM term"):
+            recipe = make_recipe(pipe, ndf=4, pretrained_encoder=str(pretrained), **extra)
+        cfg = TrainConfig(out=tmp_path / "run", steps=steps, batch_size=4, progress=False, tensorboard=False,
+                          cpu=True, resume=steps > 1)
+        Trainer(pipe, recipe, shapes, cfg, resolutions=[64, 128]).fit()
+        return pipe.encoder.rnn.weight_hh_l0
+
+    assert torch.equal(run(1, old_dir), old_w)
+    trained_with = run(2, new_dir, encoder_on_resume=on_resume)
+    assert torch.equal(trained_with, new_w if on_resume == "pretrained" else old_w)
+
+
+def test_encoder_on_resume_is_checked():
+    from t2izoo.training import make_recipe
+
+    with pytest.raises(ValueError, match="encoder_on_resume"):
+        make_recipe(make_pipe(), ndf=4, encoder_on_resume="latest")
+    with pytest.raises(ValueError, match="pretrained_encoder"):
+        make_recipe(make_pipe(), ndf=4, encoder_on_resume="pretrained")
