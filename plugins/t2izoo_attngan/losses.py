@@ -1,8 +1,9 @@
 """AttnGAN's GAN losses (the original ``miscc/losses.py``), as plain functions.
 
 * `discriminator_loss`: real/fake with the conditional head, the mismatched pair
-  (real image ``i`` with caption ``i+1``) as a fake, plus the unconditional head;
-  ``(real_u + real_c) / 2 + (fake_u + fake_c + wrong_c) / 3``.
+  (real image ``i`` with caption ``i+1``, the original; or ``mismatch="partner"``: with
+  caption ``i xor 1``, the other half of a minimal pair) as a fake, plus the unconditional
+  head; ``(real_u + real_c) / 2 + (fake_u + fake_c + wrong_c) / 3``.
 * `generator_adversarial_loss`: both heads should call every stage's fakes real.
 * `kl_loss`: KL of the conditioning augmentation against N(0, I), averaged over elements.
 * `damsm_generator_loss`: ``lambda`` * (word + sentence DAMSM losses) on the last stage.
@@ -38,16 +39,31 @@ def discriminator_loss(
     real: torch.Tensor,
     fake: torch.Tensor,
     sentence: torch.Tensor,
+    mismatch: str = "next",
 ) -> torch.Tensor:
-    """One discriminator's loss. ``fake`` is detached here (D's step must not reach G)."""
+    """One discriminator's loss. ``fake`` is detached here (D's step must not reach G).
+
+    ``mismatch`` picks the wrong caption of each real image: ``"next"`` (the original: image
+    ``i`` with caption ``i+1``) or ``"partner"`` (caption ``i xor 1``). With minimal-pair
+    batches (``ShapesDataset(minimal_pairs=...)``, items ``2k`` and ``2k+1`` differ in one
+    attribute only) every wrong pair then differs from the right one in that attribute alone,
+    so the conditional head must read it; with ``"next"`` only half of them do.
+    """
     real_features = netD(real)
     fake_features = netD(fake.detach())
     cond_real = _bce(netD.COND_DNET(real_features, sentence), 1.0)
     cond_fake = _bce(netD.COND_DNET(fake_features, sentence), 0.0)
     batch = real_features.size(0)
-    if batch > 1:
+    if mismatch not in ("next", "partner"):
+        raise ValueError(f"mismatch must be 'next' or 'partner', got {mismatch!r}")
+    if batch > 1 and mismatch == "next":
         # mismatched pairs: image i with caption i+1 must be judged fake
         cond_wrong = _bce(netD.COND_DNET(real_features[: batch - 1], sentence[1:batch]), 0.0)
+    elif batch > 1:
+        # image i with caption i xor 1 (an odd batch's last item has no partner and is left out)
+        even = batch - batch % 2
+        partner = torch.arange(even, device=sentence.device) ^ 1
+        cond_wrong = _bce(netD.COND_DNET(real_features[:even], sentence[partner]), 0.0)
     else:
         cond_wrong = cond_fake.new_zeros(())
     if netD.UNCOND_DNET is not None:

@@ -6,10 +6,16 @@ with ``minimal_pairs=``: two scenes that differ only in the shapes, or only in t
 their objects), the DAMSM's image-sentence cosine must be higher with the image's own caption
 than with its partner's (same template, other shape or colour words). Chance is 0.5.
 
+Pair accuracy only asks for the right ranking, which a tiny cosine margin gives; a generator
+conditioned on the sentence vector needs the words to be far apart. So the probe also reports,
+for each field, the two words whose one-word-apart captions ("a big red circle in the middle" /
+"a big red hexagon in the middle") have the most similar sentence vectors (`word_cosines`): the
+pair the generator will most likely confuse.
+
 Example:
     $ python -m t2izoo_attngan.probe_damsm runs/shapes-damsm/final --n 200
-    shape-pair accuracy 0.912 (400 images; chance 0.5)
-    colour-pair accuracy 0.998 (400 images; chance 0.5)
+    shape-pair accuracy 0.955 (400 images; chance 0.5); closest shape words: circle / hexagon (sentence cosine 0.985, mean 0.46)
+    colour-pair accuracy 1.000 (400 images; chance 0.5); closest colour words: ...
 """
 
 from __future__ import annotations
@@ -21,7 +27,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-__all__ = ["pair_accuracy", "probe"]
+__all__ = ["pair_accuracy", "probe", "word_cosines", "closest_words"]
+
+#: the captions `word_cosines` compares: one field's word varies, the rest is fixed
+_WORD_TEMPLATE = "a big {colour} {shape} in the middle"
+_FIXED = {"shape": {"colour": "red"}, "colour": {"shape": "circle"}}
 
 
 def pair_accuracy(image_codes: torch.Tensor, sentences: torch.Tensor) -> float:
@@ -42,11 +52,51 @@ def pair_accuracy(image_codes: torch.Tensor, sentences: torch.Tensor) -> float:
 
 
 @torch.no_grad()
+def word_cosines(encoder: torch.nn.Module, field: str = "shape") -> tuple[tuple[str, ...], torch.Tensor]:
+    """Sentence cosines of captions that differ in one ``field`` word ("shape" or "colour").
+
+    Returns the words (the shapes vocabulary's order) and their ``[K, K]`` cosine matrix, from
+    ``encoder.encode`` of "a big red {shape} in the middle" (shapes) or "a big {colour} circle in
+    the middle" (colours).
+
+    Example:
+        >>> import t2izoo
+        >>> words, cos = word_cosines(t2izoo.build("shapes-attngan").encoder.eval(), "shape")
+        >>> words[:3], tuple(cos.shape)
+        (('circle', 'square', 'triangle'), (8, 8))
+    """
+    from t2izoo.data import SHAPES_VOCAB
+
+    if field not in _FIXED:
+        raise ValueError(f"word_cosines: field must be one of {sorted(_FIXED)}, got {field!r}")
+    words = tuple(SHAPES_VOCAB.shapes if field == "shape" else SHAPES_VOCAB.colours)
+    captions = [_WORD_TEMPLATE.format(**{**_FIXED[field], field: w}) for w in words]
+    sentences = F.normalize(encoder.encode(captions).sentence.float(), dim=1)
+    return words, sentences @ sentences.T
+
+
+def closest_words(words: tuple[str, ...], cosines: torch.Tensor) -> dict[str, object]:
+    """The most similar pair of distinct words in a `word_cosines` matrix, and the mean off-diagonal cosine.
+
+    Example:
+        >>> closest_words(("a", "b", "c"), torch.tensor([[1.0, 0.2, 0.9], [0.2, 1.0, 0.1], [0.9, 0.1, 1.0]]))
+        {'words': ['a', 'c'], 'cosine': 0.9, 'mean': 0.4}
+    """
+    k = len(words)
+    off = cosines.clone().float()
+    off.fill_diagonal_(float("-inf"))
+    i, j = divmod(int(off.argmax()), k)
+    mean = float(cosines[~torch.eye(k, dtype=torch.bool)].mean())
+    return {"words": [words[i], words[j]], "cosine": round(float(cosines[i, j]), 6), "mean": round(mean, 6)}
+
+
+@torch.no_grad()
 def probe(model_dir: str | Path, n: int = 200, fields: tuple[str, ...] = ("shape", "colour"),
-          batch_size: int = 32) -> dict[str, float]:
+          batch_size: int = 32) -> dict[str, object]:
     """Minimal-pair accuracy per field of the DAMSM saved in ``model_dir`` (a ``damsm`` run's ``final/``).
 
-    Uses ``n`` pairs of the shapes ``test`` split and each item's first caption.
+    Uses ``n`` pairs of the shapes ``test`` split and each item's first caption. Also
+    ``"<field>_closest"``: `closest_words` of the text encoder's `word_cosines`.
     """
     import t2izoo
     from t2izoo.data import ShapesDataset
@@ -68,6 +118,7 @@ def probe(model_dir: str | Path, n: int = 200, fields: tuple[str, ...] = ("shape
             codes.append(image_encoder(torch.stack([s.images[side] for s in items]))[1])
             sentences.append(encoder.encode([s.captions[0] for s in items]).sentence)
         out[field] = pair_accuracy(torch.cat(codes), torch.cat(sentences))
+        out[f"{field}_closest"] = closest_words(*word_cosines(encoder, field))
     return out
 
 
@@ -78,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None, help="also write the result here")
     args = p.parse_args(argv)
     result = probe(args.model_dir, args.n)
-    for field, acc in result.items():
-        print(f"{field}-pair accuracy {acc:.3f} ({2 * args.n} images; chance 0.5)")
+    for field in ("shape", "colour"):
+        close = result[f"{field}_closest"]
+        print(f"{field}-pair accuracy {result[field]:.3f} ({2 * args.n} images; chance 0.5); closest {field} words: "
+              f"{close['words'][0]} / {close['words'][1]} (sentence cosine {close['cosine']:.3f}, mean {close['mean']:.2f})")
     if args.json:
         Path(args.json).write_text(json.dumps({"model": str(args.model_dir), "pairs": args.n, **result}, indent=2))
     return 0

@@ -84,13 +84,18 @@ def _real_images(batch: Any, resolutions: list[int]) -> list[torch.Tensor]:
 class AttnGANDiscriminators(nn.Module):
     """The per-stage discriminators as one module whose ``forward`` is the D loss (so DDP wraps it)."""
 
-    def __init__(self, branch_num: int, ndf: int, sentence_dim: int, image_channels: int = 3) -> None:
+    def __init__(
+        self, branch_num: int, ndf: int, sentence_dim: int, image_channels: int = 3, mismatch: str = "next"
+    ) -> None:
         super().__init__()
         self.netsD = build_discriminators(branch_num, ndf, sentence_dim, image_channels)  # noqa: N815
+        self.mismatch = mismatch
 
     def forward(self, real: list[torch.Tensor], fake: list[torch.Tensor], sentence: torch.Tensor) -> torch.Tensor:
         """Sum over stages of `discriminator_loss` (fakes detached inside)."""
-        return torch.stack([discriminator_loss(d, r, f, sentence) for d, r, f in zip(self.netsD, real, fake)]).sum()
+        return torch.stack([
+            discriminator_loss(d, r, f, sentence, self.mismatch) for d, r, f in zip(self.netsD, real, fake)
+        ]).sum()
 
     def generator_loss(self, fake: list[torch.Tensor], sentence: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         return generator_adversarial_loss(list(self.netsD), fake, sentence)
@@ -118,6 +123,10 @@ class AttnGANRecipe(Recipe):
             average is not dominated by the initial weights (the original's fixed 0.999 over
             ~100k steps reaches the same average; at 1000 steps it kept 37% of the init).
         use_class_ids: mask same-class pairs in the DAMSM term (True).
+        mismatch: the discriminators' wrong caption for real image ``i``: ``next`` (the
+            original, caption ``i+1``) or ``partner`` (caption ``i xor 1``: with
+            ``--data-opt minimal_pairs=...`` the other scene of the pair, so every wrong pair
+            differs in that attribute only).
     """
 
     def __init__(self, pipeline: Any, **options: Any) -> None:
@@ -128,7 +137,7 @@ class AttnGANRecipe(Recipe):
             raise TypeError(f"the attngan recipe trains an 'attngan' generator, not '{cfg.name}'")
         _warn_unknown("attngan", options, {
             "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
-            "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume",
+            "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume", "mismatch",
         })
         lr = float(options.get("lr", 2e-4))
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
@@ -147,8 +156,11 @@ class AttnGANRecipe(Recipe):
         if self.encoder_on_resume == "pretrained" and not options.get("pretrained_encoder"):
             raise ValueError("attngan recipe: encoder_on_resume=pretrained needs -O pretrained_encoder=DIR")
         pipeline.encoder.requires_grad_(False)
+        mismatch = str(options.get("mismatch", "next"))
+        if mismatch not in ("next", "partner"):
+            raise ValueError(f"attngan recipe: mismatch must be 'next' or 'partner', got {mismatch!r}")
         self.discriminators = AttnGANDiscriminators(
-            cfg.branch_num, int(options.get("ndf", 2 * cfg.ngf)), cfg.sentence_dim, cfg.image_channels
+            cfg.branch_num, int(options.get("ndf", 2 * cfg.ngf)), cfg.sentence_dim, cfg.image_channels, mismatch
         )
         self.image_encoder: DAMSMImageEncoder | None = None
         if options.get("image_encoder"):
@@ -300,6 +312,11 @@ class DAMSMRecipe(Recipe):
         tiny_width: channels of the tiny backbone's first stage (32).
         gamma1, gamma2, gamma3: 4, 5, 10. use_class_ids: True.
         image_encoder: start from this saved image encoder directory instead.
+        train_text_encoder: True (default) trains the text encoder with the image encoder. False
+            keeps it frozen (eval mode, no dropout) and fits only a new image encoder to it: with
+            ``--from`` a published pipeline this rebuilds the image encoder its DAMSM term needs
+            (the image encoder is not part of a published pipeline), without changing the text
+            features its generator was trained on.
     """
 
     def __init__(self, pipeline: Any, **options: Any) -> None:
@@ -310,6 +327,7 @@ class DAMSMRecipe(Recipe):
         _warn_unknown("damsm", options, {
             "rnn_grad_clip", "backbone", "image_size", "embed_dim", "gamma1", "gamma2", "gamma3",
             "use_class_ids", "image_encoder", "inception_weights", "train_trunk", "tiny_width",
+            "train_text_encoder",
         })
         embed_dim = int(options.get("embed_dim", encoder.config.ports().outputs["sentence_dim"]))
         backbone = str(options.get("backbone", "tiny"))
@@ -338,8 +356,11 @@ class DAMSMRecipe(Recipe):
                 if trunk_missing:
                     raise ValueError(f"damsm recipe: {weights} lacks Inception-v3 keys such as {trunk_missing[:4]}")
         self.image_size = int(options.get("image_size", self.image_encoder.input_size))
-        encoder.requires_grad_(True)
-        params = list(encoder.parameters()) + [p for p in self.image_encoder.parameters() if p.requires_grad]
+        self.train_text_encoder = bool(options.get("train_text_encoder", True))
+        encoder.requires_grad_(self.train_text_encoder)  # frozen: the recipe puts it in eval mode
+        params = [p for p in self.image_encoder.parameters() if p.requires_grad]
+        if self.train_text_encoder:
+            params = list(encoder.parameters()) + params
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
         self.opt = torch.optim.Adam(params, lr=float(options.get("lr", 2e-3)), betas=betas)
 

@@ -56,6 +56,25 @@ def test_damsm_recipe_learns_and_exports_both_encoders(shapes, tmp_path):
     assert torch.equal(loaded.encoder.rnn.weight_hh_l0, pipe.encoder.rnn.weight_hh_l0)
 
 
+def test_damsm_recipe_can_fit_only_an_image_encoder_to_a_frozen_text_encoder(shapes):
+    from t2izoo.training import make_recipe
+
+    pipe = make_pipe()
+    before = {k: v.clone() for k, v in pipe.encoder.state_dict().items()}
+    recipe = make_recipe(pipe, "damsm", lr=2e-3, tiny_width=4, train_text_encoder=False)
+    image_before = [p.detach().clone() for p in recipe.image_encoder.parameters()]
+    batch = a_batch(pipe, shapes)
+    recipe.train(True)
+    assert not pipe.encoder.training  # frozen: eval mode, so no dropout on the text features
+    first = recipe.training_step(batch, 0)
+    for step in range(1, 25):
+        last = recipe.training_step(batch, step)
+    assert last["loss/damsm"] < first["loss/damsm"] * 0.8, (first, last)
+    for key, value in pipe.encoder.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert any(not torch.equal(a, b) for a, b in zip(image_before, recipe.image_encoder.parameters()))
+
+
 def test_damsm_recipe_refuses_an_untrained_inception():
     from t2izoo.training import make_recipe
 
@@ -131,6 +150,27 @@ def test_probe_damsm_pair_accuracy(tmp_path, capsys):
         assert result[field] * 6 == pytest.approx(round(result[field] * 6))
     with pytest.raises(FileNotFoundError, match="damsm_image_encoder"):
         probe_damsm.probe(tmp_path, n=1)
+    assert set(result["shape_closest"]) == {"words", "cosine", "mean"}
+
+
+def test_probe_damsm_names_the_closest_words():
+    """word_cosines compares one-word-apart captions; an encoder that sees only 'circle' vs the rest is caught."""
+    from t2izoo_attngan import probe_damsm
+
+    from t2izoo.types import TextFeatures
+
+    class RoundOrNot(torch.nn.Module):  # sentence: [1, 0] for "circle" or "hexagon", [0, 1] otherwise
+        def encode(self, captions):
+            rows = [[1.0, 0.0] if ("circle" in c or "hexagon" in c) else [0.0, 1.0] for c in captions]
+            return TextFeatures(words=torch.zeros(len(rows), 1, 2), mask=None, sentence=torch.tensor(rows))
+
+    words, cos = probe_damsm.word_cosines(RoundOrNot(), "shape")
+    assert len(words) == cos.shape[0] == 8 and torch.allclose(cos.diagonal(), torch.ones(8))
+    close = probe_damsm.closest_words(words, cos)
+    assert close["words"] == ["circle", "hexagon"] and close["cosine"] == pytest.approx(1.0)
+    assert 0.0 < close["mean"] < 1.0
+    with pytest.raises(ValueError, match="field"):
+        probe_damsm.word_cosines(RoundOrNot(), "texture")
 
 
 @pytest.mark.parametrize("on_resume", ["checkpoint", "pretrained"])
@@ -167,3 +207,16 @@ def test_encoder_on_resume_is_checked():
         make_recipe(make_pipe(), ndf=4, encoder_on_resume="latest")
     with pytest.raises(ValueError, match="pretrained_encoder"):
         make_recipe(make_pipe(), ndf=4, encoder_on_resume="pretrained")
+
+
+def test_mismatch_option_reaches_the_discriminators_and_is_checked(shapes):
+    from t2izoo.training import make_recipe
+
+    assert make_recipe(make_pipe(), ndf=4).discriminators.mismatch == "next"
+    pipe = make_pipe()
+    recipe = make_recipe(pipe, ndf=4, mismatch="partner")
+    assert recipe.discriminators.mismatch == "partner"
+    recipe.train(True)
+    assert torch.isfinite(torch.tensor(recipe.training_step(a_batch(pipe, shapes), 0)["loss/d"]))
+    with pytest.raises(ValueError, match="mismatch must be 'next' or 'partner'"):
+        make_recipe(make_pipe(), ndf=4, mismatch="shuffle")
