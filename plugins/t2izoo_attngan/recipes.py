@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 from pathlib import Path
@@ -127,6 +128,9 @@ class AttnGANRecipe(Recipe):
             original, caption ``i+1``) or ``partner`` (caption ``i xor 1``: with
             ``--data-opt minimal_pairs=...`` the other scene of the pair, so every wrong pair
             differs in that attribute only).
+        d_warmup: the first N steps update only the discriminators (the generator and its
+            average stay as they are): for continuing a published generator with ``--from``,
+            whose discriminators a pipeline does not ship (0).
     """
 
     def __init__(self, pipeline: Any, **options: Any) -> None:
@@ -137,13 +141,16 @@ class AttnGANRecipe(Recipe):
             raise TypeError(f"the attngan recipe trains an 'attngan' generator, not '{cfg.name}'")
         _warn_unknown("attngan", options, {
             "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
-            "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume", "mismatch",
+            "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume", "mismatch", "d_warmup",
         })
         lr = float(options.get("lr", 2e-4))
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
         self.lam = float(options.get("lam", 5.0))
         self.gammas = tuple(float(options.get(k, d)) for k, d in (("gamma1", 4.0), ("gamma2", 5.0), ("gamma3", 10.0)))
         self.kl_weight = float(options.get("kl_weight", 1.0))
+        self.d_warmup = int(options.get("d_warmup", 0))
+        if self.d_warmup < 0:
+            raise ValueError(f"attngan recipe: d_warmup must be >= 0, got {self.d_warmup}")
         self.ema_decay = float(options.get("ema", 0.999))
         self.use_class_ids = bool(options.get("use_class_ids", True))
         self.resolutions = [64 * 2**i for i in range(cfg.branch_num)]
@@ -237,11 +244,15 @@ class AttnGANRecipe(Recipe):
         tokens = self.tokens(batch)
         text = self.encode_text(tokens)
         sentence = text.sentence.detach()
-        out = self.model("generator")(text)
+        warming_up = step < self.d_warmup
+        with torch.no_grad() if warming_up else contextlib.nullcontext():
+            out = self.model("generator")(text)
         fakes = out.images
 
         d_loss = self.model("discriminators")(real, fakes, sentence)
         self.optimize("discriminators", d_loss)
+        if warming_up:
+            return {"loss/d": float(d_loss.detach())}
 
         discriminators = self.unwrap("discriminators")
         with frozen(discriminators):

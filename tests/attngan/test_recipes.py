@@ -220,3 +220,22 @@ def test_mismatch_option_reaches_the_discriminators_and_is_checked(shapes):
     assert torch.isfinite(torch.tensor(recipe.training_step(a_batch(pipe, shapes), 0)["loss/d"]))
     with pytest.raises(ValueError, match="mismatch must be 'next' or 'partner'"):
         make_recipe(make_pipe(), ndf=4, mismatch="shuffle")
+
+
+def test_d_warmup_updates_only_the_discriminators_at_first(shapes):
+    from t2izoo.training import make_recipe
+
+    pipe = make_pipe()
+    recipe = make_recipe(pipe, ndf=4, d_warmup=1)
+    recipe.train(True)
+    batch = a_batch(pipe, shapes)
+    g0 = [p.detach().clone() for p in pipe.generator.parameters()]
+    d0 = [p.detach().clone() for p in recipe.discriminators.parameters()]
+    assert set(recipe.training_step(batch, 0)) == {"loss/d"}
+    assert all(torch.equal(a, b) for a, b in zip(g0, pipe.generator.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, recipe.discriminators.parameters()))
+    assert recipe.state_dict()["ema_updates"] == 0
+    assert "loss/g" in recipe.training_step(batch, 1)  # warm-up over: G learns again
+    assert any(not torch.equal(a, b) for a, b in zip(g0, pipe.generator.parameters()))
+    with pytest.raises(ValueError, match="d_warmup"):
+        make_recipe(make_pipe(), ndf=4, d_warmup=-1)
