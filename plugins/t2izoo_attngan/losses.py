@@ -27,7 +27,18 @@ import torch.nn.functional as F
 
 from t2izoo.nn import sentence_loss, words_loss_batched
 
-__all__ = ["discriminator_loss", "generator_adversarial_loss", "kl_loss", "damsm_generator_loss"]
+__all__ = ["MISMATCHES", "check_mismatch", "discriminator_loss", "generator_adversarial_loss", "kl_loss", "damsm_generator_loss"]
+
+
+#: the wrong-caption choices of `discriminator_loss`
+MISMATCHES = ("next", "partner")
+
+
+def check_mismatch(mismatch: str) -> str:
+    """``mismatch`` itself, or a ValueError naming the allowed values."""
+    if mismatch not in MISMATCHES:
+        raise ValueError(f"mismatch must be 'next' or 'partner', got {mismatch!r}")
+    return mismatch
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
@@ -54,9 +65,7 @@ def discriminator_loss(
     cond_real = _bce(netD.COND_DNET(real_features, sentence), 1.0)
     cond_fake = _bce(netD.COND_DNET(fake_features, sentence), 0.0)
     batch = real_features.size(0)
-    if mismatch not in ("next", "partner"):
-        raise ValueError(f"mismatch must be 'next' or 'partner', got {mismatch!r}")
-    if batch > 1 and mismatch == "next":
+    if batch > 1 and check_mismatch(mismatch) == "next":
         # mismatched pairs: image i with caption i+1 must be judged fake
         cond_wrong = _bce(netD.COND_DNET(real_features[: batch - 1], sentence[1:batch]), 0.0)
     elif batch > 1:

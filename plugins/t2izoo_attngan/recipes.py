@@ -40,7 +40,13 @@ from t2izoo.training import Recipe, frozen
 
 from .convert import DAMSM_DIR
 from .discriminator import build_discriminators
-from .losses import damsm_generator_loss, discriminator_loss, generator_adversarial_loss, kl_loss
+from .losses import (
+    check_mismatch,
+    damsm_generator_loss,
+    discriminator_loss,
+    generator_adversarial_loss,
+    kl_loss,
+)
 
 __all__ = ["AttnGANDiscriminators", "AttnGANRecipe", "DAMSMRecipe", "load_encoder_weights"]
 
@@ -90,7 +96,7 @@ class AttnGANDiscriminators(nn.Module):
     ) -> None:
         super().__init__()
         self.netsD = build_discriminators(branch_num, ndf, sentence_dim, image_channels)  # noqa: N815
-        self.mismatch = mismatch
+        self.mismatch = check_mismatch(mismatch)  # refused here, not at the first step
 
     def forward(self, real: list[torch.Tensor], fake: list[torch.Tensor], sentence: torch.Tensor) -> torch.Tensor:
         """Sum over stages of `discriminator_loss` (fakes detached inside)."""
@@ -163,11 +169,9 @@ class AttnGANRecipe(Recipe):
         if self.encoder_on_resume == "pretrained" and not options.get("pretrained_encoder"):
             raise ValueError("attngan recipe: encoder_on_resume=pretrained needs -O pretrained_encoder=DIR")
         pipeline.encoder.requires_grad_(False)
-        mismatch = str(options.get("mismatch", "next"))
-        if mismatch not in ("next", "partner"):
-            raise ValueError(f"attngan recipe: mismatch must be 'next' or 'partner', got {mismatch!r}")
         self.discriminators = AttnGANDiscriminators(
-            cfg.branch_num, int(options.get("ndf", 2 * cfg.ngf)), cfg.sentence_dim, cfg.image_channels, mismatch
+            cfg.branch_num, int(options.get("ndf", 2 * cfg.ngf)), cfg.sentence_dim, cfg.image_channels,
+            str(options.get("mismatch", "next")),
         )
         self.image_encoder: DAMSMImageEncoder | None = None
         if options.get("image_encoder"):
