@@ -10,7 +10,9 @@ Pair accuracy only asks for the right ranking, which a tiny cosine margin gives;
 conditioned on the sentence vector needs the words to be far apart. So the probe also reports,
 for each field, the two words whose one-word-apart captions ("a big red circle in the middle" /
 "a big red hexagon in the middle") have the most similar sentence vectors (`word_cosines`): the
-pair the generator will most likely confuse.
+pair the generator will most likely confuse. ``level="word"`` compares instead the varying
+word's own feature, which the generator's attention reads; centred over the vocabulary, since
+every word feature shares a large common part (raw cosines near 0.95 for any two shape words).
 
 Example:
     $ python -m t2izoo_attngan.probe_damsm runs/damsm-img/final --n 200   # the published text encoder
@@ -52,12 +54,14 @@ def pair_accuracy(image_codes: torch.Tensor, sentences: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def word_cosines(encoder: torch.nn.Module, field: str = "shape") -> tuple[tuple[str, ...], torch.Tensor]:
-    """Sentence cosines of captions that differ in one ``field`` word ("shape" or "colour").
+def word_cosines(encoder: torch.nn.Module, field: str = "shape", level: str = "sentence"
+                 ) -> tuple[tuple[str, ...], torch.Tensor]:
+    """Cosines of captions that differ in one ``field`` word ("shape" or "colour").
 
     Returns the words (the shapes vocabulary's order) and their ``[K, K]`` cosine matrix, from
     ``encoder.encode`` of "a big red {shape} in the middle" (shapes) or "a big {colour} circle in
-    the middle" (colours).
+    the middle" (colours): of the sentence vectors (``level="sentence"``) or of the varying
+    word's own feature minus its mean over the K captions (``level="word"``).
 
     Example:
         >>> import t2izoo
@@ -70,9 +74,18 @@ def word_cosines(encoder: torch.nn.Module, field: str = "shape") -> tuple[tuple[
     if field not in _FIXED:
         raise ValueError(f"word_cosines: field must be one of {sorted(_FIXED)}, got {field!r}")
     words = tuple(SHAPES_VOCAB.shapes if field == "shape" else SHAPES_VOCAB.colours)
+    if level not in ("sentence", "word"):
+        raise ValueError(f"word_cosines: level must be 'sentence' or 'word', got {level!r}")
     captions = [_WORD_TEMPLATE.format(**{**_FIXED[field], field: w}) for w in words]
-    sentences = F.normalize(encoder.encode(captions).sentence.float(), dim=1)
-    return words, sentences @ sentences.T
+    text = encoder.encode(captions)
+    if level == "sentence":
+        vectors = text.sentence.float()
+    else:  # the shapes tokenizer is word level: the varying word's index in the template
+        position = _WORD_TEMPLATE.split().index("{" + field + "}")
+        vectors = text.words[:, position].float()
+        vectors = vectors - vectors.mean(0)
+    vectors = F.normalize(vectors, dim=1)
+    return words, vectors @ vectors.T
 
 
 def closest_words(words: tuple[str, ...], cosines: torch.Tensor) -> dict[str, object]:
@@ -96,7 +109,8 @@ def probe(model_dir: str | Path, n: int = 200, fields: tuple[str, ...] = ("shape
     """Minimal-pair accuracy per field of the DAMSM saved in ``model_dir`` (a ``damsm`` run's ``final/``).
 
     Uses ``n`` pairs of the shapes ``test`` split and each item's first caption. Also
-    ``"<field>_closest"``: `closest_words` of the text encoder's `word_cosines`.
+    ``"<field>_closest"``: `closest_words` of the text encoder's `word_cosines`, and
+    ``"<field>_closest_word_features"``: the same for ``level="word"``.
     """
     import t2izoo
     from t2izoo.data import ShapesDataset
@@ -119,6 +133,7 @@ def probe(model_dir: str | Path, n: int = 200, fields: tuple[str, ...] = ("shape
             sentences.append(encoder.encode([s.captions[0] for s in items]).sentence)
         out[field] = pair_accuracy(torch.cat(codes), torch.cat(sentences))
         out[f"{field}_closest"] = closest_words(*word_cosines(encoder, field))
+        out[f"{field}_closest_word_features"] = closest_words(*word_cosines(encoder, field, "word"))
     return out
 
 
@@ -133,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         close = result[f"{field}_closest"]
         print(f"{field}-pair accuracy {result[field]:.3f} ({2 * args.n} images; chance 0.5); closest {field} words: "
               f"{close['words'][0]} / {close['words'][1]} (sentence cosine {close['cosine']:.3f}, mean {close['mean']:.2f})")
+        close = result[f"{field}_closest_word_features"]
+        print(f"  {field} word features (centred): closest {close['words'][0]} / {close['words'][1]} "
+              f"(cosine {close['cosine']:.2f}, mean {close['mean']:.2f})")
     if args.json:
         Path(args.json).write_text(json.dumps({"model": str(args.model_dir), "pairs": args.n, **result}, indent=2))
     return 0

@@ -38,6 +38,7 @@ from torch import nn
 from t2izoo.nn import DAMSMImageEncoder, sentence_loss, words_loss_batched
 from t2izoo.training import Recipe, frozen
 
+from .attribute_head import AttributeHead
 from .convert import DAMSM_DIR
 from .discriminator import build_discriminators
 from .losses import (
@@ -137,6 +138,10 @@ class AttnGANRecipe(Recipe):
         d_warmup: the first N steps update only the discriminators (the generator and its
             average stay as they are): for continuing a published generator with ``--from``,
             whose discriminators a pipeline does not ship (0).
+        pair_noise: give items ``2k`` and ``2k+1`` of a batch the same noise and CA noise
+            (False). With ``--data-opt minimal_pairs=...`` the two fakes of a pair then differ
+            only through their captions, as in ``probe_word_pairs``, so the DAMSM term and the
+            discriminators judge exactly the difference the changed words make.
     """
 
     def __init__(self, pipeline: Any, **options: Any) -> None:
@@ -148,6 +153,7 @@ class AttnGANRecipe(Recipe):
         _warn_unknown("attngan", options, {
             "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
             "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume", "mismatch", "d_warmup",
+            "pair_noise",
         })
         lr = float(options.get("lr", 2e-4))
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
@@ -157,6 +163,7 @@ class AttnGANRecipe(Recipe):
         self.d_warmup = int(options.get("d_warmup", 0))
         if self.d_warmup < 0:
             raise ValueError(f"attngan recipe: d_warmup must be >= 0, got {self.d_warmup}")
+        self.pair_noise = bool(options.get("pair_noise", False))
         self.ema_decay = float(options.get("ema", 0.999))
         self.use_class_ids = bool(options.get("use_class_ids", True))
         self.resolutions = [64 * 2**i for i in range(cfg.branch_num)]
@@ -242,6 +249,15 @@ class AttnGANRecipe(Recipe):
         """A further term added to the generator loss (none here), and what to log about it."""
         return None, {}
 
+    def paired_noise(self, batch_size: int) -> dict[str, torch.Tensor]:
+        """``noise`` and ``ca_eps`` drawn once per pair: rows ``2k + 1`` repeat rows ``2k``."""
+        gen = self.unwrap("generator")
+        drawn = {"noise": gen.sample_noise(batch_size), "ca_eps": gen.sample_ca_eps(batch_size)}
+        even = batch_size - batch_size % 2  # an odd batch's last item keeps its own draw
+        for t in drawn.values():
+            t[1:even:2] = t[0:even:2]
+        return drawn
+
     # -- one step -----------------------------------------------------------------------------
     def training_step(self, batch: Any, step: int) -> dict[str, float]:
         real = _real_images(batch, self.resolutions)
@@ -249,8 +265,9 @@ class AttnGANRecipe(Recipe):
         text = self.encode_text(tokens)
         sentence = text.sentence.detach()
         warming_up = step < self.d_warmup
+        noise = self.paired_noise(len(sentence)) if self.pair_noise else {}
         with torch.no_grad() if warming_up else contextlib.nullcontext():
-            out = self.model("generator")(text)
+            out = self.model("generator")(text, **noise)
         fakes = out.images
 
         d_loss = self.model("discriminators")(real, fakes, sentence)
@@ -332,6 +349,11 @@ class DAMSMRecipe(Recipe):
             ``--from`` a published pipeline this rebuilds the image encoder its DAMSM term needs
             (the image encoder is not part of a published pipeline), without changing the text
             features its generator was trained on.
+        text_attribute: also make the text side predict which values of this scene attribute
+            (``shape``, ``colour``, ``size``, ``texture``) the scene holds, from the sentence
+            vector and from its best word (`AttributeHead`; needs the shapes data): for
+            distinctions the image encoder alone does not teach, such as circle / hexagon.
+            Off by default. attribute_weight: its weight (1.0).
     """
 
     def __init__(self, pipeline: Any, **options: Any) -> None:
@@ -342,7 +364,7 @@ class DAMSMRecipe(Recipe):
         _warn_unknown("damsm", options, {
             "rnn_grad_clip", "backbone", "image_size", "embed_dim", "gamma1", "gamma2", "gamma3",
             "use_class_ids", "image_encoder", "inception_weights", "train_trunk", "tiny_width",
-            "train_text_encoder",
+            "train_text_encoder", "text_attribute", "attribute_weight",
         })
         embed_dim = int(options.get("embed_dim", encoder.config.ports().outputs["sentence_dim"]))
         backbone = str(options.get("backbone", "tiny"))
@@ -376,11 +398,23 @@ class DAMSMRecipe(Recipe):
         params = [p for p in self.image_encoder.parameters() if p.requires_grad]
         if self.train_text_encoder:
             params = list(encoder.parameters()) + params
+        self.attribute_head: AttributeHead | None = None
+        self.attribute_weight = float(options.get("attribute_weight", 1.0))
+        if options.get("text_attribute"):
+            if not self.train_text_encoder:
+                raise ValueError("damsm recipe: text_attribute trains the text encoder; it cannot be used with "
+                                 "train_text_encoder=false")
+            ports = encoder.config.ports().outputs
+            self.attribute_head = AttributeHead(str(options["text_attribute"]), ports["word_dim"], ports["sentence_dim"])
+            params = params + list(self.attribute_head.parameters())
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
         self.opt = torch.optim.Adam(params, lr=float(options.get("lr", 2e-3)), betas=betas)
 
     def modules(self) -> dict[str, nn.Module]:
-        return {"encoder": self.pipeline.encoder, "image_encoder": self.image_encoder}
+        modules = {"encoder": self.pipeline.encoder, "image_encoder": self.image_encoder}
+        if self.attribute_head is not None:
+            modules["attribute_head"] = self.attribute_head
+        return modules
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"damsm": self.opt}
@@ -398,7 +432,11 @@ class DAMSMRecipe(Recipe):
         # all caption-image pairs at once: equal to the per-caption loop (tests/bench), ~2.5x faster
         w0, w1, maps = words_loss_batched(regions, text.words, tokens.lengths, class_ids, g1, g2, g3)
         s0, s1 = sentence_loss(code, text.sentence, class_ids, g3)
-        return {"w_loss0": w0, "w_loss1": w1, "s_loss0": s0, "s_loss1": s1}, maps
+        losses = {"w_loss0": w0, "w_loss1": w1, "s_loss0": s0, "s_loss1": s1}
+        if self.attribute_head is not None:  # logged weighted, as they enter the total
+            head = self.model("attribute_head")
+            losses.update({k: v * self.attribute_weight for k, v in head(text, batch.attributes).items()})
+        return losses, maps
 
     def training_step(self, batch: Any, step: int) -> dict[str, float]:
         losses, _ = self._losses(batch, self.model("encoder"), self.model("image_encoder"))

@@ -171,6 +171,29 @@ def test_probe_damsm_names_the_closest_words():
     assert 0.0 < close["mean"] < 1.0
     with pytest.raises(ValueError, match="field"):
         probe_damsm.word_cosines(RoundOrNot(), "texture")
+    with pytest.raises(ValueError, match="level"):
+        probe_damsm.word_cosines(RoundOrNot(), "shape", "token")
+
+
+def test_probe_damsm_word_level_reads_the_varying_words_own_feature():
+    """level='word': the feature at the shape word's position, centred; a shared offset and other positions do not count."""
+    from t2izoo_attngan import probe_damsm
+
+    from t2izoo.data import SHAPES_VOCAB
+    from t2izoo.types import TextFeatures
+
+    class PointyWords(torch.nn.Module):  # word 3 is [10, 1] for pointed shapes, [10, -1] for the rest
+        def encode(self, captions):
+            words = torch.full((len(captions), 7, 2), 5.0)
+            for i, c in enumerate(captions):
+                words[i, 3] = torch.tensor([10.0, 1.0 if c.split()[3] in ("triangle", "star") else -1.0])
+            return TextFeatures(words=words, mask=None, sentence=torch.ones(len(captions), 2))
+
+    words, cos = probe_damsm.word_cosines(PointyWords(), "shape", "word")
+    assert words == tuple(SHAPES_VOCAB.shapes)
+    i, j, k = words.index("triangle"), words.index("star"), words.index("circle")
+    assert cos[i, j] == pytest.approx(1.0) and cos[i, k] == pytest.approx(-1.0)  # raw cosine would be ~0.98
+    assert probe_damsm.closest_words(words, probe_damsm.word_cosines(PointyWords(), "shape")[1])["cosine"] == 1.0
 
 
 @pytest.mark.parametrize("on_resume", ["checkpoint", "pretrained"])
@@ -239,3 +262,69 @@ def test_d_warmup_updates_only_the_discriminators_at_first(shapes):
     assert any(not torch.equal(a, b) for a, b in zip(g0, pipe.generator.parameters()))
     with pytest.raises(ValueError, match="d_warmup"):
         make_recipe(make_pipe(), ndf=4, d_warmup=-1)
+
+
+def test_pair_noise_gives_both_items_of_a_pair_the_same_draws(shapes):
+    from t2izoo.training import make_recipe
+
+    pipe = make_pipe()
+    recipe = make_recipe(pipe, ndf=4, pair_noise=True)
+    drawn = recipe.paired_noise(5)
+    for t in drawn.values():
+        assert torch.equal(t[0], t[1]) and torch.equal(t[2], t[3])
+        assert not torch.equal(t[1], t[2]) and not torch.equal(t[3], t[4])  # odd item: its own draw
+    seen = []
+    pipe.generator.register_forward_hook(lambda m, args, kwargs, out: seen.append(kwargs), with_kwargs=True)
+    recipe.train(True)
+    recipe.training_step(a_batch(pipe, shapes), 0)
+    noise, eps = seen[0]["noise"], seen[0]["ca_eps"]
+    assert torch.equal(noise[0], noise[1]) and torch.equal(eps[2], eps[3]) and not torch.equal(noise[1], noise[2])
+    plain = make_recipe(make_pipe(), ndf=4)
+    assert not plain.pair_noise
+
+
+def test_attribute_head_targets_and_scale_free_logits():
+    from t2izoo_attngan.attribute_head import AttributeHead
+
+    from t2izoo.types import TextFeatures
+
+    head = AttributeHead("colour", word_dim=3, sentence_dim=3)
+    scenes = [{"objects": [{"colour_id": 9}, {"colour_id": 1}]}, {"objects": []}]
+    assert head.targets(scenes).tolist() == [[0, 1, 0, 0, 0, 0, 0, 0, 0, 1], [0] * 10]
+    words, sentence = torch.randn(2, 4, 3), torch.randn(2, 3)
+    mask = torch.tensor([[False, False, True, True], [False, True, True, True]])
+    a = head(TextFeatures(words=words, mask=mask, sentence=sentence), scenes)
+    # cosine classifier: the features' length does not matter, and padded words are never picked
+    b = head(TextFeatures(words=words * 7, mask=mask, sentence=sentence * 7), scenes)
+    padded = words.clone()
+    padded[mask] = 100.0
+    c = head(TextFeatures(words=padded, mask=mask, sentence=sentence), scenes)
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) and torch.allclose(a[k], c[k]) for k in a)
+    with pytest.raises(ValueError, match="scene attributes"):
+        head(TextFeatures(words=words, mask=mask, sentence=sentence), None)
+    with pytest.raises(ValueError, match="text_attribute must be one of"):
+        AttributeHead("position", 3, 3)
+
+
+def test_damsm_text_attribute_term_trains_the_text_side(shapes, tmp_path):
+    from t2izoo.training import make_recipe
+
+    pipe = make_pipe()
+    recipe = make_recipe(pipe, "damsm", lr=2e-3, tiny_width=4, text_attribute="shape", attribute_weight=2.0)
+    assert "attribute_head" in recipe.modules()
+    head_params = {id(p) for p in recipe.attribute_head.parameters()}
+    assert head_params <= {id(p) for g in recipe.opt.param_groups for p in g["params"]}
+    batch = a_batch(pipe, shapes)
+    recipe.train(True)
+    first = recipe.training_step(batch, 0)
+    assert {"loss/attr_s", "loss/attr_w"} <= set(first)
+    parts = sum(v for k, v in first.items() if k != "loss/damsm")
+    assert first["loss/damsm"] == pytest.approx(parts, rel=1e-5)  # the term is in the total
+    for step in range(1, 30):
+        last = recipe.training_step(batch, step)
+    assert last["loss/attr_s"] < first["loss/attr_s"] * 0.8, (first, last)
+    saved = recipe.export().save_pretrained(tmp_path / "damsm")  # the head is dropped after training
+    assert (saved / "damsm_image_encoder").is_dir()
+    assert not [p for p in saved.rglob("*") if "attribute" in p.name]
+    with pytest.raises(ValueError, match="train_text_encoder=false"):
+        make_recipe(make_pipe(), "damsm", text_attribute="shape", train_text_encoder=False)
