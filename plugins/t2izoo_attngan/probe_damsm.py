@@ -17,7 +17,9 @@ every word feature shares a large common part (raw cosines near 0.95 for any two
 Example:
     $ python -m t2izoo_attngan.probe_damsm runs/damsm-img/final --n 200   # the published text encoder
     shape-pair accuracy 0.952 (400 images; chance 0.5); closest shape words: circle / hexagon (sentence cosine 0.985, mean 0.46)
+      shape word features (centred): closest circle / hexagon (cosine 0.94, mean -0.13)
     colour-pair accuracy 0.995 (400 images; chance 0.5); closest colour words: red / orange (sentence cosine 0.707, mean 0.44)
+      colour word features (centred): closest red / orange (cosine 0.53, mean -0.11)
 """
 
 from __future__ import annotations
