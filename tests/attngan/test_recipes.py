@@ -279,8 +279,13 @@ def test_pair_noise_gives_both_items_of_a_pair_the_same_draws(shapes):
     recipe.training_step(a_batch(pipe, shapes), 0)
     noise, eps = seen[0]["noise"], seen[0]["ca_eps"]
     assert torch.equal(noise[0], noise[1]) and torch.equal(eps[2], eps[3]) and not torch.equal(noise[1], noise[2])
-    plain = make_recipe(make_pipe(), ndf=4)
-    assert not plain.pair_noise
+    plain_pipe = make_pipe()  # the default leaves the draws to the generator
+    plain = make_recipe(plain_pipe, ndf=4)
+    seen.clear()
+    plain_pipe.generator.register_forward_hook(lambda m, args, kwargs, out: seen.append(kwargs), with_kwargs=True)
+    plain.train(True)
+    plain.training_step(a_batch(plain_pipe, shapes), 0)
+    assert "noise" not in seen[0] and "ca_eps" not in seen[0]
 
 
 def test_attribute_head_targets_and_scale_free_logits():
