@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._config import ComponentConfig, ComponentRef, OptionalComponentRef, PipelineConfig
+from ._config import ComponentConfig, ComponentRef, OptionalComponentRef, PipelineConfig, parse_cli_overrides
 from ._lazy import lazy_exports
 from ._plugins import hookimpl, load_plugins, plugin_report, register_plugin
 from ._ports import PortMismatchError, Ports
@@ -66,6 +66,7 @@ __all__ = [
     "ComponentRef",
     "OptionalComponentRef",
     "PipelineConfig",
+    "parse_cli_overrides",
     "Ports",
     "PortMismatchError",
     "DuplicateComponentError",

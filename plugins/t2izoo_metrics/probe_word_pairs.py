@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,7 @@ def probe_word_pairs(
     seed: int = 0,
     classifier_weights: str | None = None,
     progress: bool = True,
+    data_options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Minimal-pair accuracy of a pipeline's images for each field, and of the real images.
 
@@ -108,6 +109,8 @@ def probe_word_pairs(
         batch_size: pairs per generation call; batch ``b`` of both halves uses seed ``seed + b``,
             which gives row ``i`` of both halves the same noise.
         classifier_weights: shapes classifier weights (default: the pinned ones).
+        data_options: further `ShapesDataset` options for the test scenes, e.g.
+            ``{"max_objects": 1}`` for one-object scenes (``minimal_pairs`` is the probe's own).
 
     Example:
         >>> pipe = t2izoo.build("shapes-attngan", pretrained=True)   # doctest: +SKIP
@@ -116,7 +119,7 @@ def probe_word_pairs(
     """
     from tqdm.auto import tqdm
 
-    from t2izoo.data import ShapesDataset
+    from t2izoo.data import ShapesDataset, check_data_options
     from t2izoo.evaluation import load_embedder
 
     from . import shapes_classifier  # noqa: F401 - registers the shapes-attributes embedder
@@ -126,12 +129,14 @@ def probe_word_pairs(
         raise ValueError(f"fields {unknown} are not probed; choose from {sorted(FIELDS)}")
     if n < 1 or batch_size < 1:
         raise ValueError(f"n and batch_size must be positive, got n={n}, batch_size={batch_size}")
+    options = dict(data_options or {})
+    check_data_options("shapes", options, reserved=("minimal_pairs",))
     device = getattr(pipe, "device", torch.device("cpu"))
     embedder = load_embedder("shapes-attributes", weights=classifier_weights, device=device)
-    result: dict[str, Any] = {"pairs": n, "seed": seed, "protocol": embedder.protocol()}
+    result: dict[str, Any] = {"pairs": n, "seed": seed, "data_options": options, "protocol": embedder.protocol()}
     bar = tqdm(total=2 * n * len(fields), desc="word pairs", unit="img", disable=not progress)
     for field in fields:
-        data = ShapesDataset("test", size=2 * n, resolutions=(64,), minimal_pairs=field)
+        data = ShapesDataset("test", size=2 * n, resolutions=(64,), minimal_pairs=field, **options)
         fake_presence, real_presence, words = [], [], []
         for b, start in enumerate(range(0, n, batch_size)):
             pairs = range(start, min(start + batch_size, n))
@@ -156,6 +161,7 @@ def probe_word_pairs(
 
 def main(argv: list[str] | None = None) -> int:
     import t2izoo
+    from t2izoo import parse_cli_overrides
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="a preset (its published weights) or a model directory (a run's final/)")
@@ -166,12 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--classifier-weights", default=None, help="shapes classifier (default: the pinned one)")
     p.add_argument("--device", default=None)
     p.add_argument("--json", default=None, help="also write the result here")
+    p.add_argument("--data-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="test-scene option (repeatable), e.g. --data-opt max_objects=1")
     args = p.parse_args(argv)
     path = Path(args.model)
     pipe = t2izoo.build(args.model, pretrained=path if path.is_dir() else True,
                         device=args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     result = probe_word_pairs(pipe, n=args.n, fields=[f.strip() for f in args.fields.split(",") if f.strip()],
-                              batch_size=args.batch_size, seed=args.seed, classifier_weights=args.classifier_weights)
+                              batch_size=args.batch_size, seed=args.seed, classifier_weights=args.classifier_weights,
+                              data_options=parse_cli_overrides(args.data_opt))
     result["model"] = args.model
     for field in FIELDS:
         if field in result:

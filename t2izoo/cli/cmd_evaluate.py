@@ -14,6 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="a preset, a model directory, or ':real' (the data set's own images)")
     p.add_argument("--data", default="shapes", help="data set name or path (default: shapes)")
     p.add_argument("--split", default="test")
+    p.add_argument("--data-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="data set option (repeatable), e.g. --data-opt max_objects=1 (shapes)")
     p.add_argument("--n", type=int, default=2000, help="number of images")
     p.add_argument("--metrics", default="shapes-fid,shapes-accuracy",
                    help="comma-separated evaluators (t2izoo list evaluator)")
@@ -40,7 +42,7 @@ def update_card(preset: str, report: dict) -> str:
     from t2izoo._cards import load_card, refresh
 
     card = load_card(preset)
-    run_settings = {k: report.get(k) for k in ("data", "split", "n", "seed", "resolution", "overrides")
+    run_settings = {k: report.get(k) for k in ("data", "data_options", "split", "n", "seed", "resolution", "overrides")
                     if report.get(k) is not None}
     for name, result in report["results"].items():
         card.metrics[name] = {**result, "run": run_settings}
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from t2izoo._build import require_pipeline_preset
     from t2izoo._config import parse_cli_overrides
     from t2izoo.cli.cmd_generate import _default_pretrained
+    from t2izoo.data import check_data_options
     from t2izoo.evaluation.runner import evaluate, to_markdown
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
@@ -75,8 +78,10 @@ def run(args: argparse.Namespace) -> int:
     require_pipeline_preset(args.model)
     # a preset is scored with its card's weights, as `t2izoo generate` uses them; a model folder loads itself
     pretrained = None if model.is_dir() and args.pretrained is None else _default_pretrained(args, model)
+    data_options = parse_cli_overrides(args.data_opt)
+    check_data_options(args.data, data_options)
     report = evaluate(
-        args.model, data=args.data, split=args.split, n=args.n, metrics=metrics,
+        args.model, data=args.data, data_options=data_options, split=args.split, n=args.n, metrics=metrics,
         metric_options=_metric_options(args.metric_opt, metrics), batch_size=args.batch_size, seed=args.seed,
         device=args.device, pretrained=pretrained, overrides=parse_cli_overrides(args.overrides),
         resolution=args.resolution,

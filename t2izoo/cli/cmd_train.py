@@ -64,20 +64,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _load_data(name: str, resolutions: list[int] | None, size: int | None, options: dict | None = None):
-    import inspect
-
-    from t2izoo.data import load_dataset
-    from t2izoo.data.registry import dataset_class
+    from t2izoo.data import check_data_options, load_dataset
 
     options = dict(options or {})
-    cls = dataset_class(name)
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "split", "resolutions", "size"}
-    unknown = sorted(set(options) - accepted)
-    if unknown:
-        raise SystemExit(
-            f"--data-opt {unknown[0]}: not an option of the {cls.__name__} data set; "
-            f"it takes {sorted(accepted)}"
-        )
+    try:
+        check_data_options(name, options)
+    except ValueError as err:
+        raise SystemExit(f"--data-opt: {err}") from None
     kwargs = {"split": "train", **options}
     if resolutions:
         kwargs["resolutions"] = tuple(resolutions)

@@ -35,6 +35,7 @@ _LAZY = {
     "load_dataset": ".registry",
     "list_datasets": ".registry",
     "detect_format": ".registry",
+    "check_data_options": ".registry",
     "CaptionedImageDataset": ".base",
     "DataError": ".errors",
     # shapes
@@ -79,7 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .folder import ImageFolderDataset
     from .jsonl import JSONLDataset
     from .preview import caption_grid
-    from .registry import detect_format, list_datasets, load_dataset
+    from .registry import check_data_options, detect_format, list_datasets, load_dataset
     from .shapes import (
         SHAPES_VOCAB,
         Scene,

@@ -10,13 +10,13 @@ Example:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import DataError
 
-__all__ = ["load_dataset", "detect_format", "list_datasets", "dataset_class", "FORMATS"]
+__all__ = ["load_dataset", "detect_format", "list_datasets", "dataset_class", "check_data_options", "FORMATS"]
 
 # format -> (class path, default resolutions, what it reads)
 FORMATS: dict[str, tuple[str, tuple[int, ...], str]] = {
@@ -88,6 +88,30 @@ def dataset_class(name_or_path: str | Path, format: str | None = None) -> type: 
     """
     module, cls_name = FORMATS[_format_of(str(name_or_path), format)][0].split(":")
     return getattr(importlib.import_module(module), cls_name)
+
+
+def check_data_options(name_or_path: str | Path, options: Mapping[str, Any], *, reserved: Sequence[str] = ()) -> None:
+    """Raise `ValueError` naming the first option the data set's class does not take.
+
+    ``reserved`` are keyword arguments the caller sets itself (they are refused too), besides
+    ``split``, ``resolutions`` and ``size``.
+
+    Example:
+        >>> check_data_options("shapes", {"max_objects": 1})
+        >>> check_data_options("shapes", {"pairs": "shape"})
+        Traceback (most recent call last):
+        ...
+        ValueError: data option 'pairs': not an option of the ShapesDataset data set; it takes [...]
+    """
+    import inspect
+
+    cls = dataset_class(name_or_path)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "split", "resolutions", "size", *reserved}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ValueError(
+            f"data option {unknown[0]!r}: not an option of the {cls.__name__} data set; it takes {sorted(accepted)}"
+        )
 
 
 def load_dataset(

@@ -49,6 +49,7 @@ def evaluate(
         metric_options: per metric, config fields (``{"fid": {"backbone": "shapes-classifier"}}``).
         seed: seeds generation (batch ``i`` uses ``seed + i``); captions are each item's first.
         resolution: real-image size; default: the generator's output size (64 for ``:real``).
+        data_options: passed to the data set (``{"max_objects": 1}`` for one-object shapes scenes).
 
     Returns:
         a JSON-able dict: settings, per-metric ``value``/``std``/``protocol``, timings.
@@ -132,6 +133,7 @@ def evaluate(
     return {
         "model": label,
         "data": data,
+        "data_options": dict(data_options or {}) or None,
         "split": split,
         "n": n,
         "seed": seed,
@@ -143,11 +145,16 @@ def evaluate(
     }
 
 
+def _options_text(report: Mapping[str, Any]) -> str:
+    options = report.get("data_options") or {}
+    return " (" + ", ".join(f"{k}={v}" for k, v in options.items()) + ")" if options else ""
+
+
 def to_markdown(report: Mapping[str, Any]) -> str:
     """A markdown table of a report from `evaluate`."""
     lines = [
-        f"Model `{report['model']}` on `{report['data']}/{report['split']}`, n={report['n']}, seed={report['seed']}, "
-        f"{report['resolution']} px",
+        f"Model `{report['model']}` on `{report['data']}/{report['split']}`{_options_text(report)}, n={report['n']}, "
+        f"seed={report['seed']}, {report['resolution']} px",
         "",
         "| metric | value | std | backbone | resize |",
         "|---|---|---|---|---|",

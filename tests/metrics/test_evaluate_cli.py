@@ -51,3 +51,29 @@ def test_a_preset_is_evaluated_with_its_cards_weights(tmp_path, monkeypatch):
         values[name] = json.loads(out.read_text())["results"]["ssim"]["value"]
     assert values["default"] == pytest.approx(values["hub"])
     assert values["default"] != pytest.approx(values["random"], abs=1e-4)
+
+
+def test_data_opt_reaches_the_data_set_and_is_recorded(tmp_path, monkeypatch, capsys):
+    import t2izoo.data
+
+    real_load = t2izoo.data.load_dataset
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(t2izoo.data, "load_dataset", spy)
+    out = tmp_path / "r.json"
+    assert main(["evaluate", ":real", "--n", "3", "--metrics", "ssim", "--data-opt", "max_objects=1",
+                 "--out", str(out)]) == 0
+    assert seen and all(kw.get("max_objects") == 1 for kw in seen)
+    assert json.loads(out.read_text())["data_options"] == {"max_objects": 1}
+    assert "(max_objects=1)" in out.with_suffix(".md").read_text()
+
+
+def test_unknown_data_opt_is_named(tmp_path, capsys):
+    assert main(["evaluate", ":real", "--n", "2", "--metrics", "ssim", "--data-opt", "objects=1",
+                 "--out", str(tmp_path / "r.json")]) == 2
+    err = capsys.readouterr().err
+    assert "'objects'" in err and "max_objects" in err

@@ -22,11 +22,11 @@ class CaptionLookupPipeline:
 
     device = torch.device("cpu")
 
-    def __init__(self, field: str = "shape", swap: bool = False, blind: bool = False) -> None:
+    def __init__(self, field: str = "shape", swap: bool = False, blind: bool = False, **data_options) -> None:
         # one field per pipeline: the first scene of a pair is the same in the shape and colour data
         self.by_caption: dict[str, torch.Tensor] = {}
         self.partner: dict[str, str] = {}
-        data = ShapesDataset("test", size=2 * N, resolutions=(64,), minimal_pairs=field)
+        data = ShapesDataset("test", size=2 * N, resolutions=(64,), minimal_pairs=field, **data_options)
         items = [data[i] for i in range(2 * N)]
         for k in range(N):
             a, b = items[2 * k], items[2 * k + 1]
@@ -80,6 +80,20 @@ def test_a_word_blind_model_never_gets_both_images_of_a_pair_right():
     # same noise -> the same image for both captions; only one of the two comparisons can hold
     assert result["shape"]["both"] == 0.0
     assert result["shape"]["accuracy"] <= 0.5
+
+
+def test_data_options_choose_the_test_scenes():
+    # the oracle only knows the captions of one-object scenes: a probe of other scenes would miss them
+    oracle = CaptionLookupPipeline("shape", max_objects=1)
+    r = pwp.probe_word_pairs(oracle, n=N, batch_size=6, fields=["shape"], progress=False,
+                             data_options={"max_objects": 1})
+    assert r["data_options"] == {"max_objects": 1}
+    assert r["shape"]["accuracy"] == pytest.approx(r["shape"]["real"]["accuracy"])
+    with pytest.raises(KeyError):
+        pwp.probe_word_pairs(oracle, n=N, batch_size=6, fields=["shape"], progress=False)
+    for bad in ({"minimal_pairs": "colour"}, {"objects": 1}):
+        with pytest.raises(ValueError, match=repr(next(iter(bad)))):
+            pwp.probe_word_pairs(oracle, n=2, fields=["shape"], progress=False, data_options=bad)
 
 
 def test_unknown_field_is_named():

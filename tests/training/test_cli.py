@@ -46,6 +46,6 @@ def test_data_opt_reaches_the_data_set_and_unknown_ones_are_named(capsys):
     try:
         _load_data("shapes", [32], 8, {"pairs": "shape"})
     except SystemExit as err:
-        assert "--data-opt pairs" in str(err) and "minimal_pairs" in str(err)
+        assert "--data-opt" in str(err) and "'pairs'" in str(err) and "minimal_pairs" in str(err)
     else:
         raise AssertionError("an unknown --data-opt must stop the run")
