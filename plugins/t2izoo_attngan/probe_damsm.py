@@ -31,28 +31,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from t2izoo.nn import pair_accuracy
+
 __all__ = ["pair_accuracy", "probe", "word_cosines", "closest_words"]
 
 #: the captions `word_cosines` compares: one field's word varies, the rest is fixed
 _WORD_TEMPLATE = "a big {colour} {shape} in the middle"
 _FIXED = {"shape": {"colour": "red"}, "colour": {"shape": "circle"}}
-
-
-def pair_accuracy(image_codes: torch.Tensor, sentences: torch.Tensor) -> float:
-    """Fraction of images ``2k``/``2k+1`` closer (cosine) to their own sentence than to the partner's.
-
-    Example:
-        >>> codes = torch.eye(4)
-        >>> pair_accuracy(codes, codes), pair_accuracy(codes, codes[[1, 0, 3, 2]])
-        (1.0, 0.0)
-    """
-    if image_codes.shape[0] != sentences.shape[0] or image_codes.shape[0] % 2:
-        raise ValueError(f"pair_accuracy: need an even, equal number of images and sentences, got "
-                         f"{image_codes.shape[0]} and {sentences.shape[0]}")
-    codes, sent = F.normalize(image_codes.float(), dim=1), F.normalize(sentences.float(), dim=1)
-    own = (codes * sent).sum(1)
-    partner = (codes * sent.view(-1, 2, sent.shape[1]).flip(1).reshape_as(sent)).sum(1)
-    return float((own > partner).float().mean())
 
 
 @torch.no_grad()

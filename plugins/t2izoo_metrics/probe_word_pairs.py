@@ -11,10 +11,20 @@ The shapes classifier then reads, anywhere in each image, how present every shap
 caption that the partner lacks are more present than the partner's words it lacks. Chance is 0.5;
 the same score on the real pairs is the ceiling the classifier allows.
 
+With ``--damsm DIR`` (a DAMSM image encoder, e.g. a ``damsm`` run's ``final/damsm_image_encoder``)
+the probe also asks that DAMSM the same question about the same fakes: is each fake's global
+code closer to its own caption's sentence vector (from the pipeline's text encoder) than to the
+partner's? A GAN trained with the DAMSM loss is pushed to make the DAMSM say yes; when the DAMSM
+says yes far more often than the classifier sees the named shape, the generator is meeting the
+DAMSM term with cues other than the drawn shape (a layout, a background).
+
 Example:
     $ python -m t2izoo_metrics.probe_word_pairs shapes-attngan --n 200
     shape words: 0.715 of 390 images right (both of a pair: 0.487; real images: 0.987; chance 0.5; 5 pairs ...)
     colour words: 0.957 of 398 images right (both of a pair: 0.915; real images: 1.000; chance 0.5; 1 pairs ...)
+    $ python -m t2izoo_metrics.probe_word_pairs shapes-attngan --fields shape --damsm runs/damsm-img/final/damsm_image_encoder
+    shape words: 0.715 of 390 images right (...)
+      DAMSM shape pairs: 0.91 of the fakes closer to their own caption (real images: 0.93)
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from typing import Any
 import torch
 
 from t2izoo.data import SHAPES_VOCAB
+from t2izoo.nn import pair_accuracy
 
 __all__ = ["FIELDS", "field_presence", "word_pair_hits", "probe_word_pairs"]
 
@@ -100,6 +111,7 @@ def probe_word_pairs(
     classifier_weights: str | None = None,
     progress: bool = True,
     data_options: Mapping[str, Any] | None = None,
+    damsm: torch.nn.Module | str | Path | None = None,
 ) -> dict[str, Any]:
     """Minimal-pair accuracy of a pipeline's images for each field, and of the real images.
 
@@ -111,6 +123,9 @@ def probe_word_pairs(
         classifier_weights: shapes classifier weights (default: the pinned ones).
         data_options: further `ShapesDataset` options for the test scenes, e.g.
             ``{"max_objects": 1}`` for one-object scenes (``minimal_pairs`` is the probe's own).
+        damsm: a DAMSM image encoder (`t2izoo.nn.DAMSMImageEncoder` or its directory): adds
+            ``result[field]["damsm"] = {"fake": ..., "real": ...}``, its minimal-pair accuracy on
+            the same fakes and on the real pairs, against the pipeline encoder's sentence vectors.
 
     Example:
         >>> pipe = t2izoo.build("shapes-attngan", pretrained=True)   # doctest: +SKIP
@@ -134,10 +149,14 @@ def probe_word_pairs(
     device = getattr(pipe, "device", torch.device("cpu"))
     embedder = load_embedder("shapes-attributes", weights=classifier_weights, device=device)
     result: dict[str, Any] = {"pairs": n, "seed": seed, "data_options": options, "protocol": embedder.protocol()}
+    image_encoder = _load_damsm(damsm, device) if damsm is not None else None
+    if image_encoder is not None and getattr(pipe, "encoder", None) is None:
+        raise ValueError("damsm: the pipeline has no text encoder to give the captions' sentence vectors")
     bar = tqdm(total=2 * n * len(fields), desc="word pairs", unit="img", disable=not progress)
     for field in fields:
         data = ShapesDataset("test", size=2 * n, resolutions=(64,), minimal_pairs=field, **options)
         fake_presence, real_presence, words = [], [], []
+        damsm_codes: dict[str, list[torch.Tensor]] = {"fake": [], "real": [], "sentence": []}
         for b, start in enumerate(range(0, n, batch_size)):
             pairs = range(start, min(start + batch_size, n))
             first = [data[2 * k] for k in pairs]
@@ -149,14 +168,35 @@ def probe_word_pairs(
             fake_presence.append(field_presence(embedder.embed_images(fake.to(device)), field).cpu())
             real_presence.append(field_presence(embedder.embed_images(real.to(device)), field).cpu())
             words += [_words_of(s.attributes, field) for pair in zip(first, second) for s in pair]
+            if image_encoder is not None:
+                captions = [s.captions[0] for pair in zip(first, second) for s in pair]
+                with torch.no_grad():
+                    damsm_codes["fake"].append(image_encoder(fake.to(device))[1].float().cpu())
+                    damsm_codes["real"].append(image_encoder(real.to(device))[1].float().cpu())
+                    damsm_codes["sentence"].append(pipe.encoder.encode(captions).sentence.float().cpu())
             bar.update(fake.shape[0])
         fake_hits = word_pair_hits(torch.cat(fake_presence), words)
         real_hits = word_pair_hits(torch.cat(real_presence), words)
         decided = int((~fake_hits.isnan()).sum())
         result[field] = {**_summary(fake_hits), "real": _summary(real_hits), "images": decided,
                          "undecidable_pairs": (fake_hits.numel() - decided) // 2}
+        if image_encoder is not None:
+            sentences = torch.cat(damsm_codes["sentence"])
+            result[field]["damsm"] = {k: pair_accuracy(torch.cat(damsm_codes[k]), sentences) for k in ("fake", "real")}
     bar.close()
     return result
+
+
+def _load_damsm(damsm: torch.nn.Module | str | Path, device: torch.device) -> torch.nn.Module:
+    from t2izoo.nn import DAMSMImageEncoder
+
+    if isinstance(damsm, torch.nn.Module):
+        return damsm.to(device).eval()
+    path = Path(damsm)
+    if not (path / "config.json").is_file():
+        hint = " (a `--recipe damsm` run writes it to final/damsm_image_encoder)"
+        raise FileNotFoundError(f"damsm: {path / 'config.json'} is missing: give a DAMSM image encoder directory{hint}")
+    return DAMSMImageEncoder.from_pretrained(path).to(device).eval()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,13 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None, help="also write the result here")
     p.add_argument("--data-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="test-scene option (repeatable), e.g. --data-opt max_objects=1")
+    p.add_argument("--damsm", default=None, metavar="DIR",
+                   help="also score the fakes with this DAMSM image encoder (e.g. RUN/final/damsm_image_encoder)")
     args = p.parse_args(argv)
     path = Path(args.model)
     pipe = t2izoo.build(args.model, pretrained=path if path.is_dir() else True,
                         device=args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     result = probe_word_pairs(pipe, n=args.n, fields=[f.strip() for f in args.fields.split(",") if f.strip()],
                               batch_size=args.batch_size, seed=args.seed, classifier_weights=args.classifier_weights,
-                              data_options=parse_cli_overrides(args.data_opt))
+                              data_options=parse_cli_overrides(args.data_opt), damsm=args.damsm)
     result["model"] = args.model
     for field in FIELDS:
         if field in result:
@@ -188,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{field} words: {r['accuracy']:.3f} of {r['images']} images right (both of a pair: "
                   f"{r['both']:.3f}; real images: {r['real']['accuracy']:.3f}; chance 0.5; "
                   f"{r['undecidable_pairs']} pairs with swapped words left out)")
+            if "damsm" in r:
+                print(f"  DAMSM {field} pairs: {r['damsm']['fake']:.3f} of the fakes closer to their own caption "
+                      f"(real images: {r['damsm']['real']:.3f}; chance 0.5)")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0

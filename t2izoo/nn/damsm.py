@@ -52,6 +52,7 @@ __all__ = [
     "sentence_loss",
     "damsm_loss",
     "class_mask",
+    "pair_accuracy",
 ]
 
 # the Inception-v3 modules CNN_ENCODER keeps, in forward order ("pool" = 3x3/2 max pool)
@@ -307,3 +308,23 @@ def damsm_loss(
     w0, w1, _ = words_loss(regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
     s0, s1 = sentence_loss(image_code, sentence, class_ids, gamma3)
     return {"w_loss0": w0, "w_loss1": w1, "s_loss0": s0, "s_loss1": s1, "loss": w0 + w1 + s0 + s1}
+
+
+def pair_accuracy(image_codes: torch.Tensor, sentences: torch.Tensor) -> float:
+    """Fraction of images ``2k``/``2k+1`` closer (cosine) to their own sentence than to the partner's.
+
+    The minimal-pair test of a DAMSM: rows ``2k`` and ``2k+1`` hold the two scenes (and captions)
+    of pair ``k``. Used by ``probe_damsm`` (real images) and ``probe_word_pairs`` (a GAN's fakes).
+
+    Example:
+        >>> codes = torch.eye(4)
+        >>> pair_accuracy(codes, codes), pair_accuracy(codes, codes[[1, 0, 3, 2]])
+        (1.0, 0.0)
+    """
+    if image_codes.shape[0] != sentences.shape[0] or image_codes.shape[0] % 2:
+        raise ValueError(f"pair_accuracy: need an even, equal number of images and sentences, got "
+                         f"{image_codes.shape[0]} and {sentences.shape[0]}")
+    codes, sent = F.normalize(image_codes.float(), dim=1), F.normalize(sentences.float(), dim=1)
+    own = (codes * sent).sum(1)
+    partner = (codes * sent.view(-1, 2, sent.shape[1]).flip(1).reshape_as(sent)).sum(1)
+    return float((own > partner).float().mean())

@@ -110,3 +110,67 @@ def test_command_line_on_the_published_preset(tmp_path, capsys, monkeypatch):
     report = json.loads((tmp_path / "out.json").read_text())
     assert report["model"] == "shapes-attngan" and report["pairs"] == 3
     assert 0.0 <= report["shape"]["accuracy"] <= 1.0 and "colour" not in report
+
+
+def _tiny_text_encoder():
+    import t2izoo
+
+    pipe = t2izoo.build("shapes-attngan", {"generator.ngf": 4, "encoder.embed_dim": 16, "encoder.hidden": 16,
+                                           "generator.word_dim": 16, "generator.sentence_dim": 16})
+    return pipe.encoder.eval()
+
+
+class CaptionOracleDAMSM(torch.nn.Module):
+    """A 'DAMSM' whose image code is the sentence vector of the caption the image was drawn for."""
+
+    def __init__(self, pipe: CaptionLookupPipeline) -> None:
+        super().__init__()
+        captions = list(pipe.by_caption)
+        sentences = pipe.encoder.encode(captions).sentence.detach()
+        self.code = {_key(pipe.by_caption[c]): sentences[i] for i, c in enumerate(captions)}
+
+    def forward(self, images):
+        return None, torch.stack([self.code[_key(im)] for im in images])
+
+
+def _key(image: torch.Tensor) -> bytes:
+    return image.float().numpy().tobytes()
+
+
+def test_damsm_reads_the_fakes_and_pairs_them_with_their_own_captions():
+    text_encoder = _tiny_text_encoder()  # random, but it only has to tell the captions apart
+    reference = CaptionLookupPipeline("shape")
+    reference.encoder = text_encoder
+    damsm = CaptionOracleDAMSM(reference)
+    results = {}
+    for swap in (False, True):
+        oracle = CaptionLookupPipeline("shape", swap=swap)
+        oracle.encoder = text_encoder
+        results[swap] = pwp.probe_word_pairs(oracle, n=N, batch_size=5, fields=["shape"], progress=False,
+                                             damsm=damsm)["shape"]["damsm"]
+    # a DAMSM that knows every image's caption ranks the real images right, and the fakes of a
+    # model that draws each caption's partner wrong: the fakes, not the real images, are scored
+    assert results[False] == {"fake": 1.0, "real": 1.0}
+    assert results[True] == {"fake": 0.0, "real": 1.0}
+
+
+def test_damsm_needs_a_text_encoder_and_a_real_directory(tmp_path):
+    with pytest.raises(ValueError, match="no text encoder"):
+        pwp.probe_word_pairs(CaptionLookupPipeline(), n=2, fields=["shape"], progress=False, damsm=torch.nn.Identity())
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        pwp.probe_word_pairs(CaptionLookupPipeline(), n=2, fields=["shape"], progress=False, damsm=tmp_path)
+
+
+def test_command_line_damsm_option(tmp_path, capsys, monkeypatch):
+    from t2izoo.nn import DAMSMImageEncoder
+
+    monkeypatch.chdir(tmp_path)
+    # the published shapes-attngan encoder gives 128-d sentence vectors
+    DAMSMImageEncoder(embed_dim=128, backbone="tiny", tiny_width=4).save_pretrained(tmp_path / "damsm")
+    assert pwp.main(["shapes-attngan", "--n", "3", "--fields", "shape", "--damsm", str(tmp_path / "damsm"),
+                     "--json", "out.json"]) == 0
+    assert "DAMSM shape pairs:" in capsys.readouterr().out
+    import json
+
+    damsm = json.loads((tmp_path / "out.json").read_text())["shape"]["damsm"]
+    assert set(damsm) == {"fake", "real"} and all(0.0 <= v <= 1.0 for v in damsm.values())
