@@ -7,6 +7,8 @@
 * `generator_adversarial_loss`: both heads should call every stage's fakes real.
 * `kl_loss`: KL of the conditioning augmentation against N(0, I), averaged over elements.
 * `damsm_generator_loss`: ``lambda`` * (word + sentence DAMSM losses) on the last stage.
+* `damsm_refresh_loss`: the image encoder's own loss when ``refresh_image_encoder`` keeps it
+  learning during GAN training, with the fakes as extra negatives (not in the original).
 
 Example:
     >>> import torch
@@ -25,9 +27,10 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from t2izoo.nn import sentence_loss, words_loss_batched
+from t2izoo.nn import class_mask, sentence_loss, word_similarity, words_loss_batched
 
-__all__ = ["MISMATCHES", "check_mismatch", "discriminator_loss", "generator_adversarial_loss", "kl_loss", "damsm_generator_loss"]
+__all__ = ["MISMATCHES", "check_mismatch", "discriminator_loss", "generator_adversarial_loss", "kl_loss", "damsm_generator_loss",
+           "damsm_refresh_loss"]
 
 
 #: the wrong-caption choices of `discriminator_loss`
@@ -121,3 +124,52 @@ def damsm_generator_loss(
     s0, s1 = sentence_loss(code, sentence, class_ids, gamma3)
     w_loss, s_loss = (w0 + w1) * lam, (s0 + s1) * lam
     return w_loss + s_loss, {"w_loss": float(w_loss.detach()), "s_loss": float(s_loss.detach())}
+
+
+def damsm_refresh_loss(
+    image_encoder: torch.nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    words: torch.Tensor,
+    sentence: torch.Tensor,
+    lengths: torch.Tensor,
+    class_ids: Sequence[int] | torch.Tensor | None = None,
+    fake_weight: float = 1.0,
+    gamma1: float = 4.0,
+    gamma2: float = 5.0,
+    gamma3: float = 10.0,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The image encoder's loss when it keeps learning during GAN training (not in the original).
+
+    The DAMSM loss of the real images (all four terms, the text side fixed), plus ``fake_weight``
+    x a term with the fakes as extra negatives: caption ``i`` must match real image ``i`` better
+    than every other real image *and* than the fake drawn from caption ``i`` itself, at the word
+    and at the sentence level. A generator that satisfies a frozen image encoder with a cue other
+    than the named object (a background, a layout) meets an encoder that learns to reject that
+    cue, as a discriminator would.
+    """
+    # one forward for both (a DDP-wrapped encoder is called once per backward); the encoder is
+    # kept in eval mode, so batch norm does not mix real and fake statistics
+    regions, code = image_encoder(torch.cat([real, fake.detach().to(real.dtype)]))
+    batch = real.shape[0]
+    r_regions, f_regions, r_code, f_code = regions[:batch], regions[batch:], code[:batch], code[batch:]
+    w0, w1, _ = words_loss_batched(r_regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
+    s0, s1 = sentence_loss(r_code, sentence, class_ids, gamma3)
+    real_loss = w0 + w1 + s0 + s1
+    logs = {"refresh_real": float(real_loss.detach())}
+    if fake_weight <= 0:
+        return real_loss, logs
+    idx = torch.arange(batch, device=real.device)
+    word_real, _ = word_similarity(r_regions, words, lengths, gamma1, gamma2)  # [caption, image]
+    word_fake = word_similarity(f_regions, words, lengths, gamma1, gamma2)[0][idx, idx]
+    sent_real = F.normalize(sentence, dim=1) @ F.normalize(r_code, dim=1).t()
+    sent_fake = (F.normalize(sentence, dim=1) * F.normalize(f_code, dim=1)).sum(1)
+    mask = class_mask(class_ids, real.device)
+    fake_loss = torch.zeros((), device=real.device)
+    for to_real, to_fake in ((word_real, word_fake), (sent_real, sent_fake)):
+        if mask is not None:  # same-class real images are not negatives (as in the DAMSM loss)
+            to_real = to_real.masked_fill(mask, float("-inf"))
+        logits = torch.cat([to_real, to_fake[:, None]], 1) * gamma3  # column B: the caption's own fake
+        fake_loss = fake_loss + F.cross_entropy(logits, idx)
+    logs["refresh_fake"] = float(fake_loss.detach())
+    return real_loss + fake_weight * fake_loss, logs

@@ -44,6 +44,7 @@ from .discriminator import build_discriminators
 from .losses import (
     check_mismatch,
     damsm_generator_loss,
+    damsm_refresh_loss,
     discriminator_loss,
     generator_adversarial_loss,
     kl_loss,
@@ -142,6 +143,14 @@ class AttnGANRecipe(Recipe):
             (False). With ``--data-opt minimal_pairs=...`` the two fakes of a pair then differ
             only through their captions, as in ``probe_word_pairs``, so the DAMSM term and the
             discriminators judge exactly the difference the changed words make.
+        refresh_image_encoder: keep training the DAMSM image encoder during GAN training (False;
+            the original keeps it frozen). Each step, after the discriminators, it takes one Adam
+            step on `damsm_refresh_loss`: the DAMSM loss of the real images, plus the fakes as
+            extra negatives for their own captions. A frozen encoder can be met by a cue other
+            than the named object; a refreshed one learns to reject that cue. It is checkpointed,
+            stays in eval mode (batch norm keeps the real images' statistics), and is exported
+            beside the model as ``damsm_image_encoder/``. refresh_lr: its learning rate (2e-4);
+            refresh_fake: the weight of the fake-negative term (1; 0 refreshes on real images only).
     """
 
     def __init__(self, pipeline: Any, **options: Any) -> None:
@@ -153,7 +162,7 @@ class AttnGANRecipe(Recipe):
         _warn_unknown("attngan", options, {
             "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
             "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume", "mismatch", "d_warmup",
-            "pair_noise",
+            "pair_noise", "refresh_image_encoder", "refresh_lr", "refresh_fake",
         })
         lr = float(options.get("lr", 2e-4))
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
@@ -181,9 +190,15 @@ class AttnGANRecipe(Recipe):
             str(options.get("mismatch", "next")),
         )
         self.image_encoder: DAMSMImageEncoder | None = None
+        self.refresh = bool(options.get("refresh_image_encoder", False))
+        self.refresh_fake = float(options.get("refresh_fake", 1.0))
+        if self.refresh and not options.get("image_encoder"):
+            raise ValueError("attngan recipe: refresh_image_encoder=true needs -O image_encoder=DIR (the DAMSM "
+                             "image encoder to keep training)")
         if options.get("image_encoder"):
             self.image_encoder = DAMSMImageEncoder.from_pretrained(options["image_encoder"]).eval()
-            self.image_encoder.requires_grad_(False)
+            if not self.refresh:  # refreshed: the constructor's flags decide (a frozen trunk stays frozen)
+                self.image_encoder.requires_grad_(False)
         elif self.lam > 0:
             warnings.warn(
                 "attngan recipe: no image_encoder option, so the DAMSM term (lam) is off; train one with "
@@ -192,26 +207,37 @@ class AttnGANRecipe(Recipe):
             )
         self.opt_g = torch.optim.Adam(gen.parameters(), lr=float(options.get("lr_g", lr)), betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=float(options.get("lr_d", lr)), betas=betas)
+        self.opt_e: torch.optim.Optimizer | None = None
+        if self.refresh:
+            assert self.image_encoder is not None
+            trainable = [p for p in self.image_encoder.parameters() if p.requires_grad]
+            self.opt_e = torch.optim.Adam(trainable, lr=float(options.get("refresh_lr", 2e-4)), betas=betas)
         self.ema = [p.detach().clone() for p in gen.parameters()] if self.ema_decay > 0 else None
         self.ema_updates = 0
 
     # -- what the trainer needs -----------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
-        return {
+        modules = {
             "encoder": self.pipeline.encoder,
             "generator": self.pipeline.generator,
             "discriminators": self.discriminators,
         }
+        if self.refresh and self.image_encoder is not None:  # trained, so checkpointed
+            modules["image_encoder"] = self.image_encoder
+        return modules
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"generator": self.opt_g, "discriminators": self.opt_d}
+        optimizers = {"generator": self.opt_g, "discriminators": self.opt_d}
+        if self.opt_e is not None:
+            optimizers["image_encoder"] = self.opt_e
+        return optimizers
 
     def data_resolutions(self) -> list[int]:
         return list(self.resolutions)
 
     def setup(self, accelerator: Any) -> None:
         super().setup(accelerator)
-        if self.image_encoder is not None:  # frozen and reloadable from its path: not checkpointed
+        if self.image_encoder is not None and not self.refresh:  # frozen, reloadable from its path
             self.image_encoder.to(accelerator.device)
         if self.ema is not None:
             self.ema = [t.to(accelerator.device) for t in self.ema]
@@ -275,17 +301,28 @@ class AttnGANRecipe(Recipe):
         if warming_up:
             return {"loss/d": float(d_loss.detach())}
 
+        if self.refresh:
+            words, damsm_sentence = self.damsm_text(text)
+            e_loss, e_logs = damsm_refresh_loss(
+                self.model("image_encoder"), real[-1], fakes[-1], words.detach(), damsm_sentence, tokens.lengths,
+                batch.class_ids if self.use_class_ids else None, self.refresh_fake, *self.gammas,
+            )
+            self.optimize("image_encoder", e_loss)
         discriminators = self.unwrap("discriminators")
         with frozen(discriminators):
             adv, per_stage = discriminators.generator_loss(fakes, sentence)
         logs = {"loss/d": float(d_loss.detach()), "loss/g_adv": float(adv.detach())}
         g_loss = adv
+        if self.refresh:
+            logs.update({f"loss/{k}": v for k, v in e_logs.items()})
         if self.image_encoder is not None and self.lam > 0:
             class_ids = batch.class_ids if self.use_class_ids else None
             words, damsm_sentence = self.damsm_text(text)
-            damsm, parts = damsm_generator_loss(
-                self.image_encoder, fakes[-1], words, damsm_sentence, tokens.lengths, class_ids, self.lam, *self.gammas
-            )
+            with frozen(self.image_encoder):  # a refreshed encoder gets no gradient from G's loss
+                damsm, parts = damsm_generator_loss(
+                    self.image_encoder, fakes[-1], words, damsm_sentence, tokens.lengths, class_ids, self.lam,
+                    *self.gammas,
+                )
             g_loss = g_loss + damsm
             logs.update({"loss/w": parts["w_loss"], "loss/s": parts["s_loss"]})
         kl = kl_loss(out.extras["mu"], out.extras["logvar"]) * self.kl_weight
@@ -305,13 +342,16 @@ class AttnGANRecipe(Recipe):
         return logs
 
     def export(self) -> Any:
-        """The pipeline with the averaged generator weights (as the original saved netG)."""
-        if self.ema is None:
-            return self.pipeline
-        exported = copy.deepcopy(self.pipeline)
-        with torch.no_grad():
-            for p, avg in zip(exported.generator.parameters(), self.ema):
-                p.copy_(avg.to(p.device))
+        """The pipeline with the averaged generator weights (as the original saved netG); with
+        ``refresh_image_encoder``, wrapped so that saving it writes the refreshed encoder beside it."""
+        exported = self.pipeline
+        if self.ema is not None:
+            exported = copy.deepcopy(self.pipeline)
+            with torch.no_grad():
+                for p, avg in zip(exported.generator.parameters(), self.ema):
+                    p.copy_(avg.to(p.device))
+        if self.refresh and self.image_encoder is not None:  # the encoder the last steps were judged by
+            return _PipelineWithImageEncoder(exported, self.image_encoder)
         return exported
 
 

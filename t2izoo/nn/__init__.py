@@ -37,7 +37,7 @@ from .damsm import (
     sentence_loss,
     words_loss,
 )
-from .damsm_batched import words_loss_batched
+from .damsm_batched import word_similarity, words_loss_batched
 from .discriminators import LogitsHead, StackedDiscriminator
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "region_attention",
     "sentence_loss",
     "words_loss",
+    "word_similarity",
     "words_loss_batched",
     "LogitsHead",
     "StackedDiscriminator",

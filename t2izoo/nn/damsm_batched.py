@@ -24,22 +24,26 @@ import torch.nn.functional as F
 
 from .damsm import class_mask
 
-__all__ = ["words_loss_batched"]
+__all__ = ["word_similarity", "words_loss_batched"]
 
 
-def words_loss_batched(
+def word_similarity(
     regions: torch.Tensor,
     words: torch.Tensor,
     lengths: torch.Tensor | Sequence[int],
-    class_ids: Sequence[int] | torch.Tensor | None = None,
     gamma1: float = 4.0,
     gamma2: float = 5.0,
-    gamma3: float = 10.0,
     eps: float = 1e-8,
-) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    """Same contract as `t2izoo.nn.damsm.words_loss`, computed for all pairs at once.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The paper's word-level match ``R(Q_j, D_i)`` (eq. 10, before ``gamma3``) of every caption with every image.
 
-    Returns ``(image->text loss, text->image loss, attention maps [1, n_i, h, w] per caption)``.
+    Returns ``(scores [caption i, image j], attention [Bi, Bj, L, h*w])``. The images need not
+    be the captions' own (``regions`` may hold another batch of the same or another size).
+
+    Example:
+        >>> scores, attn = word_similarity(torch.randn(6, 8, 4, 4), torch.randn(3, 5, 8), [5, 3, 2])
+        >>> scores.shape, attn.shape
+        (torch.Size([3, 6]), torch.Size([3, 6, 5, 16]))
     """
     batch, dim, h, w = regions.shape
     length = words.shape[1]
@@ -57,12 +61,31 @@ def words_loss_batched(
     cos = dot / norms.clamp(min=eps)
     # eq. 10: log sum_t exp(gamma2 * cos) over the real words only
     expo = torch.exp(cos * gamma2) * valid[:, None, :]
-    rows = torch.log(expo.sum(-1))  # [caption i, image j]
+    return torch.log(expo.sum(-1)), attn
+
+
+def words_loss_batched(
+    regions: torch.Tensor,
+    words: torch.Tensor,
+    lengths: torch.Tensor | Sequence[int],
+    class_ids: Sequence[int] | torch.Tensor | None = None,
+    gamma1: float = 4.0,
+    gamma2: float = 5.0,
+    gamma3: float = 10.0,
+    eps: float = 1e-8,
+) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """Same contract as `t2izoo.nn.damsm.words_loss`, computed for all pairs at once.
+
+    Returns ``(image->text loss, text->image loss, attention maps [1, n_i, h, w] per caption)``.
+    """
+    batch, _, h, w = regions.shape
+    rows, attn = word_similarity(regions, words, lengths, gamma1, gamma2, eps)
     sim = rows.t() * gamma3  # [image j, caption i]
     mask = class_mask(class_ids, sim.device)
     if mask is not None:
         sim = sim.masked_fill(mask, float("-inf"))
     labels = torch.arange(batch, device=sim.device)
+    n = torch.as_tensor(lengths).reshape(-1).clamp(min=1, max=words.shape[1])
     idx = torch.arange(batch, device=attn.device)
     own = attn[idx, idx]  # [B, L, S]: each caption with its own image
     maps = [own[i, : int(n[i])].reshape(1, -1, h, w) for i in range(batch)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from t2izoo_attngan.losses import discriminator_loss
@@ -52,3 +54,34 @@ def test_next_mismatch_is_the_original_shift_by_one():
 def test_unknown_mismatch_is_refused():
     with pytest.raises(ValueError, match="mismatch must be 'next' or 'partner', got 'random'"):
         discriminator_loss(RecordingD(), _ids(2), _ids(2), torch.zeros(2, 1), mismatch="random")
+
+
+def _one_hot_encoder():
+    """An 'image encoder' that reads a [B, 4, 2, 2] image as its own regions and mean code."""
+
+    class Reader(torch.nn.Module):
+        def forward(self, images):
+            return images, images.mean((2, 3))
+
+    return Reader()
+
+
+@pytest.mark.parametrize("fake_is_real", [True, False])
+def test_damsm_refresh_loss_counts_the_captions_own_fake_as_a_negative(fake_is_real):
+    from t2izoo_attngan.losses import damsm_refresh_loss
+
+    batch = 4
+    codes = torch.eye(4)  # caption i and real image i share direction e_i
+    real = codes[:, :, None, None].expand(batch, 4, 2, 2).clone().requires_grad_(True)
+    # a fake identical to its real image ties with it; a fake pointing at no caption loses
+    fake = (real if fake_is_real else -real).detach().clone().requires_grad_(True)
+    words, sentence = codes[:, None, :], codes
+    loss, logs = damsm_refresh_loss(_one_hot_encoder(), real, fake, words, sentence, torch.ones(batch, dtype=torch.long))
+    # two levels (word, sentence); with a tie each is log 2 (the other reals are ~e^-10 away)
+    expected = 2 * math.log(2) if fake_is_real else 0.0
+    assert logs["refresh_fake"] == pytest.approx(expected, abs=1e-3)
+    loss.backward()
+    assert real.grad is not None and fake.grad is None  # the encoder's loss does not train the generator
+    real_only, logs0 = damsm_refresh_loss(_one_hot_encoder(), real, fake, words, sentence, torch.ones(batch, dtype=torch.long),
+                                          fake_weight=0.0)
+    assert "refresh_fake" not in logs0 and float(real_only.detach()) == pytest.approx(logs["refresh_real"])

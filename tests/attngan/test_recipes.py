@@ -333,3 +333,66 @@ def test_damsm_text_attribute_term_trains_the_text_side(shapes, tmp_path):
     assert not [p for p in saved.rglob("*") if "attribute" in p.name]
     with pytest.raises(ValueError, match="train_text_encoder=false"):
         make_recipe(make_pipe(), "damsm", text_attribute="shape", train_text_encoder=False)
+
+
+def _saved_image_encoder(directory):
+    from t2izoo.nn import DAMSMImageEncoder
+
+    torch.manual_seed(2)
+    DAMSMImageEncoder(embed_dim=16, backbone="tiny", input_size=64, tiny_width=4).save_pretrained(directory)
+    return directory
+
+
+def test_refresh_image_encoder_trains_it_on_reals_and_fakes_and_exports_it(shapes, tmp_path):
+    from t2izoo.nn import DAMSMImageEncoder
+    from t2izoo.training import make_recipe
+
+    img = str(_saved_image_encoder(tmp_path / "img"))
+    with pytest.raises(ValueError, match="refresh_image_encoder=true needs -O image_encoder"):
+        make_recipe(make_pipe(), ndf=4, refresh_image_encoder=True)
+    frozen_recipe = make_recipe(make_pipe(), ndf=4, image_encoder=img)
+    assert "image_encoder" not in frozen_recipe.modules() and "image_encoder" not in frozen_recipe.optimizers()
+
+    updates = {}
+    for fake_weight in (1.0, 0.0):
+        pipe = make_pipe()
+        recipe = make_recipe(pipe, ndf=4, image_encoder=img, refresh_image_encoder=True, refresh_fake=fake_weight)
+        assert recipe.modules()["image_encoder"] is recipe.image_encoder and "image_encoder" in recipe.optimizers()
+        before = [p.detach().clone() for p in recipe.image_encoder.parameters()]
+        recipe.train(True)
+        assert not recipe.image_encoder.training  # batch norm keeps the real images' statistics
+        logs = recipe.training_step(a_batch(pipe, shapes), 0)
+        assert ("loss/refresh_fake" in logs) == (fake_weight > 0) and "loss/refresh_real" in logs
+        assert all(p.grad is None or not p.grad.any() for p in recipe.image_encoder.parameters())  # none from G
+        updates[fake_weight] = [(p.detach() - b) for p, b in zip(recipe.image_encoder.parameters(), before)]
+        assert any(u.any() for u in updates[fake_weight])
+    # the fake-negative term changes the update (same seed, same batch, same start)
+    assert any(not torch.allclose(a, b) for a, b in zip(updates[1.0], updates[0.0]))
+
+    out = recipe.export().save_pretrained(tmp_path / "model")
+    saved = DAMSMImageEncoder.from_pretrained(out / "damsm_image_encoder")
+    for a, b in zip(saved.state_dict().values(), recipe.image_encoder.state_dict().values()):
+        assert torch.equal(a, b)
+    t2izoo.build("shapes-attngan", dict(TINY), pretrained=out)  # still an ordinary model directory
+
+
+def test_refresh_image_encoder_resumes_exactly(shapes, tmp_path, fresh_accelerate):
+    from t2izoo.training import TrainConfig, Trainer, make_recipe
+
+    img = str(_saved_image_encoder(tmp_path / "img"))
+
+    def run(out, steps, resume=False):
+        pipe = make_pipe()
+        recipe = make_recipe(pipe, ndf=4, image_encoder=img, refresh_image_encoder=True, lam=5.0)
+        cfg = TrainConfig(out=out, steps=steps, batch_size=4, progress=False, tensorboard=False, cpu=True,
+                          resume=resume)
+        Trainer(pipe, recipe, shapes, cfg, resolutions=[64, 128]).fit()
+        return recipe
+
+    straight = run(tmp_path / "a", 2)
+    run(tmp_path / "b", 1)
+    resumed = run(tmp_path / "b", 2, resume=True)
+    for a, b in zip(straight.image_encoder.state_dict().values(), resumed.image_encoder.state_dict().values()):
+        assert torch.equal(a, b)
+    sa, sb = (r.optimizers()["image_encoder"].state_dict()["state"] for r in (straight, resumed))
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[i]["exp_avg"], sb[i]["exp_avg"]) for i in sa)
