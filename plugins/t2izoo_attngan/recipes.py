@@ -48,6 +48,7 @@ from .losses import (
     discriminator_loss,
     generator_adversarial_loss,
     kl_loss,
+    pair_consistency_loss,
 )
 
 __all__ = ["AttnGANDiscriminators", "AttnGANRecipe", "DAMSMRecipe", "load_encoder_weights"]
@@ -151,6 +152,10 @@ class AttnGANRecipe(Recipe):
             stays in eval mode (batch norm keeps the real images' statistics), and is exported
             beside the model as ``damsm_image_encoder/``. refresh_lr: its learning rate (2e-4);
             refresh_fake: the weight of the fake-negative term (1; 0 refreshes on real images only).
+        pair_consistency: weight of `pair_consistency_loss` on the generator's last-stage fakes
+            (0, off; not in the original). Needs ``pair_noise`` and minimal-pair data: the two
+            fakes of a pair should differ as a real pair does, in the named object only, not in
+            background or layout. pair_grid: the side of the coarse grid they are compared on (8).
     """
 
     def __init__(self, pipeline: Any, **options: Any) -> None:
@@ -162,7 +167,7 @@ class AttnGANRecipe(Recipe):
         _warn_unknown("attngan", options, {
             "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
             "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume", "mismatch", "d_warmup",
-            "pair_noise", "refresh_image_encoder", "refresh_lr", "refresh_fake",
+            "pair_noise", "refresh_image_encoder", "refresh_lr", "refresh_fake", "pair_consistency", "pair_grid",
         })
         lr = float(options.get("lr", 2e-4))
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
@@ -173,6 +178,13 @@ class AttnGANRecipe(Recipe):
         if self.d_warmup < 0:
             raise ValueError(f"attngan recipe: d_warmup must be >= 0, got {self.d_warmup}")
         self.pair_noise = bool(options.get("pair_noise", False))
+        self.pair_consistency = float(options.get("pair_consistency", 0.0))
+        self.pair_grid = int(options.get("pair_grid", 8))
+        if self.pair_consistency > 0 and not self.pair_noise:
+            raise ValueError("attngan recipe: pair_consistency needs -O pair_noise=true (the two fakes of a pair must "
+                             "share their noise) and minimal-pair data (--data-opt minimal_pairs=...)")
+        if self.pair_grid < 1:
+            raise ValueError(f"attngan recipe: pair_grid must be >= 1, got {self.pair_grid}")
         self.ema_decay = float(options.get("ema", 0.999))
         self.use_class_ids = bool(options.get("use_class_ids", True))
         self.resolutions = [64 * 2**i for i in range(cfg.branch_num)]
@@ -325,6 +337,12 @@ class AttnGANRecipe(Recipe):
                 )
             g_loss = g_loss + damsm
             logs.update({"loss/w": parts["w_loss"], "loss/s": parts["s_loss"]})
+        if self.pair_consistency > 0:
+            pair = pair_consistency_loss(fakes[-1], self.pair_grid)
+            g_loss = g_loss + self.pair_consistency * pair
+            with torch.no_grad():  # what a real pair scores: the level the fakes' term can aim at
+                logs.update({"loss/pair": float(pair.detach()),
+                             "loss/pair_real": float(pair_consistency_loss(real[-1], self.pair_grid))})
         kl = kl_loss(out.extras["mu"], out.extras["logvar"]) * self.kl_weight
         g_loss = g_loss + kl
         extra, extra_logs = self.extra_generator_loss(batch, text, out)

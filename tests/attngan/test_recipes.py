@@ -396,3 +396,25 @@ def test_refresh_image_encoder_resumes_exactly(shapes, tmp_path, fresh_accelerat
         assert torch.equal(a, b)
     sa, sb = (r.optimizers()["image_encoder"].state_dict()["state"] for r in (straight, resumed))
     assert sa.keys() == sb.keys() and all(torch.equal(sa[i]["exp_avg"], sb[i]["exp_avg"]) for i in sa)
+
+
+def test_pair_consistency_adds_a_logged_term_and_needs_pair_noise(shapes):
+    from t2izoo.training import make_recipe
+
+    with pytest.raises(ValueError, match="pair_consistency needs -O pair_noise=true"):
+        make_recipe(make_pipe(), ndf=4, pair_consistency=10.0)
+    with pytest.raises(ValueError, match="pair_grid"):
+        make_recipe(make_pipe(), ndf=4, pair_noise=True, pair_consistency=1.0, pair_grid=0)
+    losses = {}
+    for weight in (0.0, 1000.0):  # large, so the term stands out of float32 rounding of loss/g
+        pipe = make_pipe()
+        recipe = make_recipe(pipe, ndf=4, pair_noise=True, pair_consistency=weight)
+        recipe.train(True)
+        torch.manual_seed(5)
+        logs = recipe.training_step(a_batch(pipe, shapes), 0)
+        assert ("loss/pair" in logs) == (weight > 0)
+        losses[weight] = logs
+    with_term = losses[1000.0]
+    assert with_term["loss/pair"] > 0 and with_term["loss/pair_real"] >= 0
+    # same start, same draws: the total differs from the plain step by exactly the weighted term
+    assert with_term["loss/g"] - losses[0.0]["loss/g"] == pytest.approx(1000.0 * with_term["loss/pair"], rel=1e-3)
