@@ -9,8 +9,6 @@
 * `damsm_generator_loss`: ``lambda`` * (word + sentence DAMSM losses) on the last stage.
 * `damsm_refresh_loss`: the image encoder's own loss when ``refresh_image_encoder`` keeps it
   learning during GAN training, with the fakes as extra negatives (not in the original).
-* `pair_consistency_loss`: how far the two fakes of a minimal pair differ at a coarse scale
-  (``pair_consistency``; not in the original).
 
 Example:
     >>> import torch
@@ -32,7 +30,7 @@ import torch.nn.functional as F
 from t2izoo.nn import class_mask, sentence_loss, word_similarity, words_loss_batched
 
 __all__ = ["MISMATCHES", "check_mismatch", "discriminator_loss", "generator_adversarial_loss", "kl_loss", "damsm_generator_loss",
-           "damsm_refresh_loss", "pair_consistency_loss"]
+           "damsm_refresh_loss"]
 
 
 #: the wrong-caption choices of `discriminator_loss`
@@ -176,24 +174,3 @@ def damsm_refresh_loss(
     logs["refresh_fake"] = float(fake_loss.detach())
     return real_loss + fake_weight * fake_loss, logs
 
-
-def pair_consistency_loss(images: torch.Tensor, grid: int = 8) -> torch.Tensor:
-    """Mean squared difference of the two images of each minimal pair, seen at ``grid`` x ``grid`` (not in the original).
-
-    Rows ``2k`` and ``2k+1`` hold the two scenes of pair ``k`` (``--data-opt minimal_pairs=...``),
-    which differ in one attribute of one object: seen through an average pool of ``grid`` cells a
-    side, a real pair is almost the same picture (same background, same place). A generator that
-    tells the two captions apart by changing the background or the layout pays for it here; one
-    that changes only the object's outline pays little.
-
-    Example:
-        >>> pair = torch.zeros(2, 3, 64, 64)
-        >>> pair[1, :, :32] = 1.0  # the second image's top half is light
-        >>> float(pair_consistency_loss(pair, grid=2))
-        0.5
-    """
-    even = images.shape[0] - images.shape[0] % 2
-    if even == 0:
-        return images.new_zeros(())
-    pooled = F.adaptive_avg_pool2d(images[:even].float(), grid)
-    return (pooled[0::2] - pooled[1::2]).pow(2).mean()

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from t2izoo.nn import DAMSMImageEncoder, sentence_loss, words_loss_batched
+from t2izoo.nn import DAMSMImageEncoder, coarse_pair_difference, sentence_loss, words_loss_batched
 from t2izoo.training import Recipe, frozen
 
 from .attribute_head import AttributeHead
@@ -48,7 +48,6 @@ from .losses import (
     discriminator_loss,
     generator_adversarial_loss,
     kl_loss,
-    pair_consistency_loss,
 )
 
 __all__ = ["AttnGANDiscriminators", "AttnGANRecipe", "DAMSMRecipe", "load_encoder_weights"]
@@ -152,7 +151,7 @@ class AttnGANRecipe(Recipe):
             stays in eval mode (batch norm keeps the real images' statistics), and is exported
             beside the model as ``damsm_image_encoder/``. refresh_lr: its learning rate (2e-4);
             refresh_fake: the weight of the fake-negative term (1; 0 refreshes on real images only).
-        pair_consistency: weight of `pair_consistency_loss` on the generator's last-stage fakes
+        pair_consistency: weight of `t2izoo.nn.coarse_pair_difference` on the generator's last-stage fakes
             (0, off; not in the original). Needs ``pair_noise`` and minimal-pair data: the two
             fakes of a pair should differ as a real pair does, in the named object only, not in
             background or layout. pair_grid: the side of the coarse grid they are compared on (8).
@@ -338,11 +337,11 @@ class AttnGANRecipe(Recipe):
             g_loss = g_loss + damsm
             logs.update({"loss/w": parts["w_loss"], "loss/s": parts["s_loss"]})
         if self.pair_consistency > 0:
-            pair = pair_consistency_loss(fakes[-1], self.pair_grid)
+            pair = coarse_pair_difference(fakes[-1], self.pair_grid)
             g_loss = g_loss + self.pair_consistency * pair
             with torch.no_grad():  # what a real pair scores: the level the fakes' term can aim at
                 logs.update({"loss/pair": float(pair.detach()),
-                             "loss/pair_real": float(pair_consistency_loss(real[-1], self.pair_grid))})
+                             "loss/pair_real": float(coarse_pair_difference(real[-1], self.pair_grid))})
         kl = kl_loss(out.extras["mu"], out.extras["logvar"]) * self.kl_weight
         g_loss = g_loss + kl
         extra, extra_logs = self.extra_generator_loss(batch, text, out)

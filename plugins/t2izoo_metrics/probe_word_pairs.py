@@ -18,6 +18,11 @@ partner's? A GAN trained with the DAMSM loss is pushed to make the DAMSM say yes
 says yes far more often than the classifier sees the named shape, the generator is meeting the
 DAMSM term with cues other than the drawn shape (a layout, a background).
 
+Every run also reports the pairs' coarse difference (`t2izoo.nn.coarse_pair_difference`: the
+mean squared difference of the two images, each pooled to 8 x 8): real pairs are almost the
+same picture at that scale, so fakes far above them change the background or layout with the
+words, not only the object.
+
 Example:
     $ python -m t2izoo_metrics.probe_word_pairs shapes-attngan --n 200
     shape words: 0.715 of 390 images right (both of a pair: 0.487; real images: 0.987; chance 0.5; 5 pairs ...)
@@ -25,6 +30,7 @@ Example:
     $ python -m t2izoo_metrics.probe_word_pairs shapes-attngan --fields shape --damsm runs/damsm-img/final/damsm_image_encoder
     shape words: 0.715 of 390 images right (...)
       DAMSM shape pairs: 0.915 of the fakes closer to their own caption (real images: 0.952; chance 0.5)
+      coarse pair difference (8 x 8): fakes 1.123, real pairs 0.004
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from typing import Any
 import torch
 
 from t2izoo.data import SHAPES_VOCAB
-from t2izoo.nn import pair_accuracy
+from t2izoo.nn import coarse_pair_difference, pair_accuracy
 
 __all__ = ["FIELDS", "field_presence", "word_pair_hits", "probe_word_pairs"]
 
@@ -127,6 +133,9 @@ def probe_word_pairs(
             ``result[field]["damsm"] = {"fake": ..., "real": ...}``, its minimal-pair accuracy on
             the same fakes and on the real pairs, against the pipeline encoder's sentence vectors.
 
+    Each field's result also holds ``coarse_difference = {"fake": ..., "real": ...}``, the mean
+    `t2izoo.nn.coarse_pair_difference` of its pairs (8 x 8 grid).
+
     Example:
         >>> pipe = t2izoo.build("shapes-attngan", pretrained=True)   # doctest: +SKIP
         >>> probe_word_pairs(pipe, n=200)["shape"]["accuracy"]        # doctest: +SKIP
@@ -157,6 +166,7 @@ def probe_word_pairs(
         data = ShapesDataset("test", size=2 * n, resolutions=(64,), minimal_pairs=field, **options)
         fake_presence, real_presence, words = [], [], []
         damsm_codes: dict[str, list[torch.Tensor]] = {"fake": [], "real": [], "sentence": []}
+        coarse = {"fake": 0.0, "real": 0.0}  # summed over pairs, divided by n at the end
         for b, start in enumerate(range(0, n, batch_size)):
             pairs = range(start, min(start + batch_size, n))
             first = [data[2 * k] for k in pairs]
@@ -169,6 +179,8 @@ def probe_word_pairs(
             fake_presence.append(field_presence(embedder.embed_images(fake), field).cpu())
             real_presence.append(field_presence(embedder.embed_images(real), field).cpu())
             words += [_words_of(s.attributes, field) for pair in zip(first, second) for s in pair]
+            for key, images_ in (("fake", fake), ("real", real)):
+                coarse[key] += float(coarse_pair_difference(images_)) * len(first)
             if image_encoder is not None:
                 captions = [s.captions[0] for pair in zip(first, second) for s in pair]
                 with torch.no_grad():
@@ -180,7 +192,8 @@ def probe_word_pairs(
         real_hits = word_pair_hits(torch.cat(real_presence), words)
         decided = int((~fake_hits.isnan()).sum())
         result[field] = {**_summary(fake_hits), "real": _summary(real_hits), "images": decided,
-                         "undecidable_pairs": (fake_hits.numel() - decided) // 2}
+                         "undecidable_pairs": (fake_hits.numel() - decided) // 2,
+                         "coarse_difference": {k: v / n for k, v in coarse.items()}}
         if image_encoder is not None:
             sentences = torch.cat(damsm_codes["sentence"])
             result[field]["damsm"] = {k: pair_accuracy(torch.cat(damsm_codes[k]), sentences) for k in ("fake", "real")}
@@ -234,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             if "damsm" in r:
                 print(f"  DAMSM {field} pairs: {r['damsm']['fake']:.3f} of the fakes closer to their own caption "
                       f"(real images: {r['damsm']['real']:.3f}; chance 0.5)")
+            c = r["coarse_difference"]
+            print(f"  coarse pair difference (8 x 8): fakes {c['fake']:.3f}, real pairs {c['real']:.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0

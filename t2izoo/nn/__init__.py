@@ -39,6 +39,7 @@ from .damsm import (
 )
 from .damsm_batched import word_similarity, words_loss_batched
 from .discriminators import LogitsHead, StackedDiscriminator
+from .minimal_pairs import coarse_pair_difference
 
 __all__ = [
     "diffusion",
@@ -66,6 +67,7 @@ __all__ = [
     "words_loss",
     "word_similarity",
     "words_loss_batched",
+    "coarse_pair_difference",
     "LogitsHead",
     "StackedDiscriminator",
 ]

@@ -86,18 +86,3 @@ def test_damsm_refresh_loss_counts_the_captions_own_fake_as_a_negative(fake_is_r
                                           fake_weight=0.0)
     assert "refresh_fake" not in logs0 and float(real_only.detach()) == pytest.approx(logs["refresh_real"])
 
-
-def test_pair_consistency_loss_sees_a_moved_background_but_not_a_changed_outline():
-    from t2izoo_attngan.losses import pair_consistency_loss
-
-    pair = -torch.ones(2, 3, 64, 64)
-    pair[0, :, 16:48, 16:48] = 1.0  # a square
-    pair[1, :, 16:48, 16:48] = 1.0
-    pair[1, :, 16:20, 16:20] = -1.0  # the same square with a corner cut off
-    outline = float(pair_consistency_loss(pair, grid=8))
-    background = pair.clone()
-    background[1][pair[1] < 0] = 1.0  # the second image's background turned light
-    assert 0 < outline < 0.1 < float(pair_consistency_loss(background, grid=8))
-    assert float(pair_consistency_loss(pair[:1])) == 0.0  # no pair, no term
-    three = torch.cat([pair, pair[:1]])  # an odd batch's last image has no partner
-    assert float(pair_consistency_loss(three, grid=8)) == pytest.approx(outline)

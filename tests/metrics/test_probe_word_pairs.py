@@ -66,6 +66,9 @@ def test_oracle_reaches_the_real_ceiling_and_its_swap_falls_to_its_complement(fi
     assert r["accuracy"] == pytest.approx(r["real"]["accuracy"])
     assert r["accuracy"] >= 0.9, r
     assert r["images"] + 2 * r["undecidable_pairs"] == 2 * N
+    # the oracle's pairs are the real pairs: the same coarse difference, small but not zero
+    coarse = r["coarse_difference"]
+    assert coarse["fake"] == pytest.approx(coarse["real"]) and 0 < coarse["real"] < 0.05
     # both halves of every pair batch were generated with the same seed (same noise per row)
     assert oracle.seeds[0::2] == oracle.seeds[1::2] == [0, 1, 2]
 
@@ -80,6 +83,8 @@ def test_a_word_blind_model_never_gets_both_images_of_a_pair_right():
     # same noise -> the same image for both captions; only one of the two comparisons can hold
     assert result["shape"]["both"] == 0.0
     assert result["shape"]["accuracy"] <= 0.5
+    assert result["shape"]["coarse_difference"]["fake"] == 0.0  # one image for both captions
+    assert result["shape"]["coarse_difference"]["real"] > 0
 
 
 def test_data_options_choose_the_test_scenes():
