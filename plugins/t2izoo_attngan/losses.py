@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from t2izoo.nn import class_mask, sentence_loss, word_similarity, words_loss_batched
+from t2izoo.nn import class_mask, matching_losses, sentence_loss, word_similarity, words_loss_batched
 
 __all__ = ["MISMATCHES", "check_mismatch", "discriminator_loss", "generator_adversarial_loss", "kl_loss", "damsm_generator_loss",
            "damsm_refresh_loss"]
@@ -152,25 +152,23 @@ def damsm_refresh_loss(
     # kept in eval mode, so batch norm does not mix real and fake statistics
     regions, code = image_encoder(torch.cat([real, fake.detach().to(real.dtype)]))
     batch = real.shape[0]
-    r_regions, f_regions, r_code, f_code = regions[:batch], regions[batch:], code[:batch], code[batch:]
-    w0, w1, _ = words_loss_batched(r_regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
-    s0, s1 = sentence_loss(r_code, sentence, class_ids, gamma3)
-    real_loss = w0 + w1 + s0 + s1
+    idx = torch.arange(batch, device=real.device)
+    # every caption against the reals (columns :B) and the fakes (B:), at both levels, once each
+    word, _ = word_similarity(regions, words, lengths, gamma1, gamma2)
+    sent = F.normalize(sentence, dim=1) @ F.normalize(code, dim=1).t()
+    real_loss = torch.zeros((), device=real.device)
+    fake_loss = torch.zeros((), device=real.device)
+    mask = class_mask(class_ids, real.device)
+    for scores in (word, sent):
+        to_real, to_fake = scores[:, :batch], scores[idx, batch + idx]
+        real_loss = real_loss + sum(matching_losses(to_real.t() * gamma3, class_ids))
+        if fake_weight > 0:
+            if mask is not None:  # same-class real images are not negatives (as in the DAMSM loss)
+                to_real = to_real.masked_fill(mask, float("-inf"))
+            logits = torch.cat([to_real, to_fake[:, None]], 1) * gamma3  # column B: the caption's own fake
+            fake_loss = fake_loss + F.cross_entropy(logits, idx)
     logs = {"refresh_real": float(real_loss.detach())}
     if fake_weight <= 0:
         return real_loss, logs
-    idx = torch.arange(batch, device=real.device)
-    word_real, _ = word_similarity(r_regions, words, lengths, gamma1, gamma2)  # [caption, image]
-    word_fake = word_similarity(f_regions, words, lengths, gamma1, gamma2)[0][idx, idx]
-    sent_real = F.normalize(sentence, dim=1) @ F.normalize(r_code, dim=1).t()
-    sent_fake = (F.normalize(sentence, dim=1) * F.normalize(f_code, dim=1)).sum(1)
-    mask = class_mask(class_ids, real.device)
-    fake_loss = torch.zeros((), device=real.device)
-    for to_real, to_fake in ((word_real, word_fake), (sent_real, sent_fake)):
-        if mask is not None:  # same-class real images are not negatives (as in the DAMSM loss)
-            to_real = to_real.masked_fill(mask, float("-inf"))
-        logits = torch.cat([to_real, to_fake[:, None]], 1) * gamma3  # column B: the caption's own fake
-        fake_loss = fake_loss + F.cross_entropy(logits, idx)
     logs["refresh_fake"] = float(fake_loss.detach())
     return real_loss + fake_weight * fake_loss, logs
-

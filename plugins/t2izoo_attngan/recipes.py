@@ -233,7 +233,7 @@ class AttnGANRecipe(Recipe):
             "generator": self.pipeline.generator,
             "discriminators": self.discriminators,
         }
-        if self.refresh and self.image_encoder is not None:  # trained, so checkpointed
+        if self.refresh:  # trained, so checkpointed (refresh requires an image encoder)
             modules["image_encoder"] = self.image_encoder
         return modules
 
@@ -367,7 +367,7 @@ class AttnGANRecipe(Recipe):
             with torch.no_grad():
                 for p, avg in zip(exported.generator.parameters(), self.ema):
                     p.copy_(avg.to(p.device))
-        if self.refresh and self.image_encoder is not None:  # the encoder the last steps were judged by
+        if self.refresh:  # the encoder the last steps were judged by
             return _PipelineWithImageEncoder(exported, self.image_encoder)
         return exported
 

@@ -30,7 +30,7 @@ Example:
     $ python -m t2izoo_metrics.probe_word_pairs shapes-attngan --fields shape --damsm runs/damsm-img/final/damsm_image_encoder
     shape words: 0.715 of 390 images right (...)
       DAMSM shape pairs: 0.915 of the fakes closer to their own caption (real images: 0.952; chance 0.5)
-      coarse pair difference (8 x 8): fakes 1.123, real pairs 0.004
+      coarse pair difference (8 x 8): fakes 0.617, real pairs 0.004
 """
 
 from __future__ import annotations

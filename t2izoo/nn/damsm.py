@@ -230,6 +230,28 @@ def region_attention(words: torch.Tensor, regions: torch.Tensor, gamma1: float) 
     return weighted, attn.reshape(batch, t, h, w)
 
 
+def matching_losses(
+    scores: torch.Tensor, class_ids: Sequence[int] | torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The DAMSM cross-entropy both ways over a square ``[image j, caption i]`` score matrix.
+
+    Image ``i`` and caption ``i`` are the match; other same-class pairs are masked out (they
+    are not negatives). Shared by the word- and sentence-level losses.
+
+    Returns ``(image->text loss, text->image loss)``.
+
+    Example:
+        >>> l0, l1 = matching_losses(torch.eye(3) * 10)
+        >>> round(float(l0), 4) == round(float(l1), 4) < 0.001
+        True
+    """
+    mask = class_mask(class_ids, scores.device)
+    if mask is not None:
+        scores = scores.masked_fill(mask, float("-inf"))
+    labels = torch.arange(scores.size(0), device=scores.device)
+    return F.cross_entropy(scores, labels), F.cross_entropy(scores.t(), labels)
+
+
 def words_loss(
     regions: torch.Tensor,
     words: torch.Tensor,
@@ -266,11 +288,7 @@ def words_loss(
         row = torch.log(torch.exp(cos.view(batch, n) * gamma2).sum(dim=1, keepdim=True))  # eq. 10
         sims.append(row)
     scores = torch.cat(sims, dim=1) * gamma3  # [image j, caption i]
-    mask = class_mask(class_ids, scores.device)
-    if mask is not None:
-        scores = scores.masked_fill(mask, float("-inf"))
-    labels = torch.arange(batch, device=scores.device)
-    return F.cross_entropy(scores, labels), F.cross_entropy(scores.t(), labels), maps
+    return *matching_losses(scores, class_ids), maps
 
 
 def sentence_loss(
@@ -286,11 +304,7 @@ def sentence_loss(
     """
     norms = image_code.norm(2, dim=1, keepdim=True) * sentence.norm(2, dim=1, keepdim=True).t()
     scores = image_code @ sentence.t() / norms.clamp(min=eps) * gamma3
-    mask = class_mask(class_ids, scores.device)
-    if mask is not None:
-        scores = scores.masked_fill(mask, float("-inf"))
-    labels = torch.arange(scores.size(0), device=scores.device)
-    return F.cross_entropy(scores, labels), F.cross_entropy(scores.t(), labels)
+    return matching_losses(scores, class_ids)
 
 
 def damsm_loss(

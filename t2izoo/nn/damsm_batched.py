@@ -20,9 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
-from .damsm import class_mask
+from .damsm import matching_losses
 
 __all__ = ["word_similarity", "words_loss_batched"]
 
@@ -80,13 +79,8 @@ def words_loss_batched(
     """
     batch, _, h, w = regions.shape
     rows, attn = word_similarity(regions, words, lengths, gamma1, gamma2, eps)
-    sim = rows.t() * gamma3  # [image j, caption i]
-    mask = class_mask(class_ids, sim.device)
-    if mask is not None:
-        sim = sim.masked_fill(mask, float("-inf"))
-    labels = torch.arange(batch, device=sim.device)
     n = torch.as_tensor(lengths).reshape(-1).clamp(min=1, max=words.shape[1])
     idx = torch.arange(batch, device=attn.device)
     own = attn[idx, idx]  # [B, L, S]: each caption with its own image
     maps = [own[i, : int(n[i])].reshape(1, -1, h, w) for i in range(batch)]
-    return F.cross_entropy(sim, labels), F.cross_entropy(sim.t(), labels), maps
+    return *matching_losses(rows.t() * gamma3, class_ids), maps  # scores: [image j, caption i]

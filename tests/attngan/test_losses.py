@@ -85,4 +85,10 @@ def test_damsm_refresh_loss_counts_the_captions_own_fake_as_a_negative(fake_is_r
     real_only, logs0 = damsm_refresh_loss(_one_hot_encoder(), real, fake, words, sentence, torch.ones(batch, dtype=torch.long),
                                           fake_weight=0.0)
     assert "refresh_fake" not in logs0 and float(real_only.detach()) == pytest.approx(logs["refresh_real"])
+    # the real-image part is the DAMSM pretraining loss of the same reals
+    from t2izoo.nn import sentence_loss, words_loss_batched
+
+    lengths = torch.ones(batch, dtype=torch.long)
+    damsm = sum(words_loss_batched(real, words, lengths)[:2]) + sum(sentence_loss(real.mean((2, 3)), sentence))
+    assert logs["refresh_real"] == pytest.approx(float(damsm), rel=1e-5)
 
