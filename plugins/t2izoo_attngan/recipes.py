@@ -39,6 +39,7 @@ from t2izoo.nn import DAMSMImageEncoder, coarse_pair_difference, sentence_loss, 
 from t2izoo.training import Recipe, frozen
 
 from .attribute_head import AttributeHead
+from .cell_head import CellAttributeHead
 from .convert import DAMSM_DIR
 from .discriminator import build_discriminators
 from .losses import (
@@ -94,20 +95,37 @@ class AttnGANDiscriminators(nn.Module):
     """The per-stage discriminators as one module whose ``forward`` is the D loss (so DDP wraps it)."""
 
     def __init__(
-        self, branch_num: int, ndf: int, sentence_dim: int, image_channels: int = 3, mismatch: str = "next"
+        self, branch_num: int, ndf: int, sentence_dim: int, image_channels: int = 3, mismatch: str = "next",
+        cell_head: CellAttributeHead | None = None,
     ) -> None:
         super().__init__()
         self.netsD = build_discriminators(branch_num, ndf, sentence_dim, image_channels)  # noqa: N815
         self.mismatch = check_mismatch(mismatch)  # refused here, not at the first step
+        self.cell_head = cell_head  # on the 64 px discriminator's code; trained with D's optimizer
+        self.last_cell_loss: float | None = None
 
-    def forward(self, real: list[torch.Tensor], fake: list[torch.Tensor], sentence: torch.Tensor) -> torch.Tensor:
-        """Sum over stages of `discriminator_loss` (fakes detached inside)."""
-        return torch.stack([
+    def forward(
+        self, real: list[torch.Tensor], fake: list[torch.Tensor], sentence: torch.Tensor,
+        attributes: list[dict[str, Any]] | None = None,
+    ) -> torch.Tensor:
+        """Sum over stages of `discriminator_loss` (fakes detached inside), plus the cell head's
+        cross-entropy on the real 64 px images when there is one (inside ``forward``, so DDP syncs it)."""
+        loss = torch.stack([
             discriminator_loss(d, r, f, sentence, self.mismatch) for d, r, f in zip(self.netsD, real, fake)
         ]).sum()
+        if self.cell_head is not None:
+            cell = self.cell_head.loss(self.netsD[0](real[0]), attributes)
+            self.last_cell_loss = float(cell.detach())
+            loss = loss + cell
+        return loss
 
     def generator_loss(self, fake: list[torch.Tensor], sentence: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         return generator_adversarial_loss(list(self.netsD), fake, sentence)
+
+    def cell_generator_loss(self, fake64: torch.Tensor, attributes: list[dict[str, Any]] | None) -> torch.Tensor:
+        """The cell head's cross-entropy of the 64 px fakes against their captions' scenes."""
+        assert self.cell_head is not None
+        return self.cell_head.loss(self.netsD[0](fake64), attributes)
 
 
 class AttnGANRecipe(Recipe):
@@ -151,6 +169,12 @@ class AttnGANRecipe(Recipe):
             stays in eval mode (batch norm keeps the real images' statistics), and is exported
             beside the model as ``damsm_image_encoder/``. refresh_lr: its learning rate (2e-4);
             refresh_fake: the weight of the fake-negative term (1; 0 refreshes on real images only).
+        cell_attribute: give the 64 px discriminator a per-cell classifier of this scene attribute
+            (``shape``, ``colour``, ``size`` or ``texture``; off by default; not in the original;
+            needs the shapes data's scene attributes). `CellAttributeHead` learns on the real
+            images in the discriminator step; the generator adds cell_weight (1) x its
+            cross-entropy on the 64 px fakes against the scene each caption describes.
+            cell_grid: the board's side (3).
         pair_consistency: weight of `t2izoo.nn.coarse_pair_difference` on the generator's last-stage fakes
             (0, off; not in the original). Needs ``pair_noise`` and minimal-pair data: the two
             fakes of a pair should differ as a real pair does, in the named object only, not in
@@ -167,6 +191,7 @@ class AttnGANRecipe(Recipe):
             "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
             "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume", "mismatch", "d_warmup",
             "pair_noise", "refresh_image_encoder", "refresh_lr", "refresh_fake", "pair_consistency", "pair_grid",
+            "cell_attribute", "cell_weight", "cell_grid",
         })
         lr = float(options.get("lr", 2e-4))
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
@@ -196,9 +221,13 @@ class AttnGANRecipe(Recipe):
         if self.encoder_on_resume == "pretrained" and not options.get("pretrained_encoder"):
             raise ValueError("attngan recipe: encoder_on_resume=pretrained needs -O pretrained_encoder=DIR")
         pipeline.encoder.requires_grad_(False)
+        ndf = int(options.get("ndf", 2 * cfg.ngf))
+        self.cell_weight = float(options.get("cell_weight", 1.0))
+        cell_head = None
+        if options.get("cell_attribute"):
+            cell_head = CellAttributeHead(str(options["cell_attribute"]), 8 * ndf, int(options.get("cell_grid", 3)))
         self.discriminators = AttnGANDiscriminators(
-            cfg.branch_num, int(options.get("ndf", 2 * cfg.ngf)), cfg.sentence_dim, cfg.image_channels,
-            str(options.get("mismatch", "next")),
+            cfg.branch_num, ndf, cfg.sentence_dim, cfg.image_channels, str(options.get("mismatch", "next")), cell_head,
         )
         self.image_encoder: DAMSMImageEncoder | None = None
         self.refresh = bool(options.get("refresh_image_encoder", False))
@@ -307,10 +336,15 @@ class AttnGANRecipe(Recipe):
             out = self.model("generator")(text, **noise)
         fakes = out.images
 
-        d_loss = self.model("discriminators")(real, fakes, sentence)
+        discriminators = self.unwrap("discriminators")
+        cell_head = discriminators.cell_head is not None
+        d_loss = self.model("discriminators")(real, fakes, sentence, batch.attributes if cell_head else None)
         self.optimize("discriminators", d_loss)
+        d_logs = {"loss/d": float(d_loss.detach())}
+        if cell_head:  # the real images' part of loss/d
+            d_logs["loss/cell_real"] = discriminators.last_cell_loss
         if warming_up:
-            return {"loss/d": float(d_loss.detach())}
+            return d_logs
 
         if self.refresh:
             words, damsm_sentence = self.damsm_text(text)
@@ -319,11 +353,14 @@ class AttnGANRecipe(Recipe):
                 batch.class_ids if self.use_class_ids else None, self.refresh_fake, *self.gammas,
             )
             self.optimize("image_encoder", e_loss)
-        discriminators = self.unwrap("discriminators")
         with frozen(discriminators):
             adv, per_stage = discriminators.generator_loss(fakes, sentence)
-        logs = {"loss/d": float(d_loss.detach()), "loss/g_adv": float(adv.detach())}
+            cell = discriminators.cell_generator_loss(fakes[0], batch.attributes) if cell_head else None
+        logs = {**d_logs, "loss/g_adv": float(adv.detach())}
         g_loss = adv
+        if cell is not None:
+            g_loss = g_loss + self.cell_weight * cell
+            logs["loss/cell_fake"] = float(cell.detach())
         if self.refresh:
             logs.update({f"loss/{k}": v for k, v in e_logs.items()})
         if self.image_encoder is not None and self.lam > 0:
