@@ -27,10 +27,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ATTRIBUTES", "AttributeHead"]
+__all__ = ["ATTRIBUTES", "AttributeHead", "require_scene_attributes"]
 
 #: scene attributes the head can predict -> the shapes vocabulary field with their values
 ATTRIBUTES = {"shape": "shapes", "colour": "colours", "size": "sizes", "texture": "textures"}
+
+
+def require_scene_attributes(attributes: list[dict[str, Any]] | None, option: str) -> list[dict[str, Any]]:
+    """``attributes`` if every item has its scene's objects, else a ValueError naming ``option``."""
+    if attributes is None or any(a is None or "objects" not in a for a in attributes):
+        raise ValueError(f"{option} needs data with scene attributes (the built-in shapes data), and this batch has none")
+    return attributes
 
 
 class AttributeHead(nn.Module):
@@ -61,12 +68,10 @@ class AttributeHead(nn.Module):
 
     def targets(self, attributes: list[dict[str, Any]] | None) -> torch.Tensor:
         """``[B, K]`` multi-hot of the values the objects of each scene have."""
-        if attributes is None or any(a is None or "objects" not in a for a in attributes):
-            raise ValueError(f"the damsm recipe's text_attribute={self.attribute} needs data with scene attributes "
-                             f"(the built-in shapes data), and this batch has none")
-        out = torch.zeros(len(attributes), self.num_values)
+        scenes = require_scene_attributes(attributes, f"the damsm recipe's text_attribute={self.attribute}")
+        out = torch.zeros(len(scenes), self.num_values)
         key = f"{self.attribute}_id"
-        for i, scene in enumerate(attributes):
+        for i, scene in enumerate(scenes):
             for obj in scene["objects"]:
                 out[i, int(obj[key])] = 1.0
         return out

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attribute_head import ATTRIBUTES
+from .attribute_head import ATTRIBUTES, require_scene_attributes
 
 __all__ = ["CellAttributeHead"]
 
@@ -60,12 +60,10 @@ class CellAttributeHead(nn.Module):
 
     def targets(self, attributes: list[dict[str, Any]] | None) -> torch.Tensor:
         """``[B, grid, grid]`` class per cell: 0 empty, ``value_id + 1`` where an object sits."""
-        if attributes is None or any(a is None or "objects" not in a for a in attributes):
-            raise ValueError(f"attngan recipe: cell_attribute={self.attribute} needs data with scene attributes "
-                             "(the built-in shapes data), and this batch has none")
-        out = torch.zeros(len(attributes), self.grid * self.grid, dtype=torch.long)
+        scenes = require_scene_attributes(attributes, f"attngan recipe: cell_attribute={self.attribute}")
+        out = torch.zeros(len(scenes), self.grid * self.grid, dtype=torch.long)
         key = f"{self.attribute}_id"
-        for i, scene in enumerate(attributes):
+        for i, scene in enumerate(scenes):
             for obj in scene["objects"]:
                 cell = int(obj["cell"])
                 if not 0 <= cell < self.grid * self.grid:

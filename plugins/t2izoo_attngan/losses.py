@@ -54,8 +54,12 @@ def discriminator_loss(
     fake: torch.Tensor,
     sentence: torch.Tensor,
     mismatch: str = "next",
+    real_features: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One discriminator's loss. ``fake`` is detached here (D's step must not reach G).
+
+    ``real_features``: ``netD(real)`` when the caller has already computed it (to share it with
+    another head), so the real images are not encoded twice.
 
     ``mismatch`` picks the wrong caption of each real image: ``"next"`` (the original: image
     ``i`` with caption ``i+1``) or ``"partner"`` (caption ``i xor 1``). With minimal-pair
@@ -63,7 +67,8 @@ def discriminator_loss(
     attribute only) every wrong pair then differs from the right one in that attribute alone,
     so the conditional head must read it; with ``"next"`` only half of them do.
     """
-    real_features = netD(real)
+    if real_features is None:
+        real_features = netD(real)
     fake_features = netD(fake.detach())
     cond_real = _bce(netD.COND_DNET(real_features, sentence), 1.0)
     cond_fake = _bce(netD.COND_DNET(fake_features, sentence), 0.0)
@@ -89,14 +94,17 @@ def generator_adversarial_loss(
     netsD: Sequence[torch.nn.Module],  # noqa: N803
     fakes: Sequence[torch.Tensor],
     sentence: torch.Tensor,
+    features: Sequence[torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Sum over stages of the conditional (+ unconditional) "call it real" loss; also per stage."""
+    """Sum over stages of the conditional (+ unconditional) "call it real" loss; also per stage.
+
+    ``features``: each stage's ``netD(fake)`` when the caller has already computed them."""
     per_stage = []
-    for netD, fake in zip(netsD, fakes):  # noqa: N806
-        features = netD(fake)
-        loss = _bce(netD.COND_DNET(features, sentence), 1.0)
+    codes = features if features is not None else [netD(fake) for netD, fake in zip(netsD, fakes)]  # noqa: N806
+    for netD, code in zip(netsD, codes):  # noqa: N806
+        loss = _bce(netD.COND_DNET(code, sentence), 1.0)
         if netD.UNCOND_DNET is not None:
-            loss = loss + _bce(netD.UNCOND_DNET(features), 1.0)
+            loss = loss + _bce(netD.UNCOND_DNET(code), 1.0)
         per_stage.append(loss)
     return torch.stack(per_stage).sum(), per_stage
 

@@ -110,22 +110,26 @@ class AttnGANDiscriminators(nn.Module):
     ) -> torch.Tensor:
         """Sum over stages of `discriminator_loss` (fakes detached inside), plus the cell head's
         cross-entropy on the real 64 px images when there is one (inside ``forward``, so DDP syncs it)."""
+        codes = [d(r) for d, r in zip(self.netsD, real)]  # each real image encoded once, for every head
         loss = torch.stack([
-            discriminator_loss(d, r, f, sentence, self.mismatch) for d, r, f in zip(self.netsD, real, fake)
+            discriminator_loss(d, r, f, sentence, self.mismatch, real_features=c)
+            for d, r, f, c in zip(self.netsD, real, fake, codes)
         ]).sum()
         if self.cell_head is not None:
-            cell = self.cell_head.loss(self.netsD[0](real[0]), attributes)
+            cell = self.cell_head.loss(codes[0], attributes)
             self.last_cell_loss = float(cell.detach())
             loss = loss + cell
         return loss
 
-    def generator_loss(self, fake: list[torch.Tensor], sentence: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        return generator_adversarial_loss(list(self.netsD), fake, sentence)
-
-    def cell_generator_loss(self, fake64: torch.Tensor, attributes: list[dict[str, Any]] | None) -> torch.Tensor:
-        """The cell head's cross-entropy of the 64 px fakes against their captions' scenes."""
-        assert self.cell_head is not None
-        return self.cell_head.loss(self.netsD[0](fake64), attributes)
+    def generator_loss(
+        self, fake: list[torch.Tensor], sentence: torch.Tensor, attributes: list[dict[str, Any]] | None = None,
+    ) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
+        """(adversarial loss, per stage, the cell head's cross-entropy of the 64 px fakes against
+        their captions' scenes, or None without a head), from one encoding of each fake."""
+        codes = [d(f) for d, f in zip(self.netsD, fake)]
+        adv, per_stage = generator_adversarial_loss(list(self.netsD), fake, sentence, features=codes)
+        cell = self.cell_head.loss(codes[0], attributes) if self.cell_head is not None else None
+        return adv, per_stage, cell
 
 
 class AttnGANRecipe(Recipe):
@@ -354,8 +358,7 @@ class AttnGANRecipe(Recipe):
             )
             self.optimize("image_encoder", e_loss)
         with frozen(discriminators):
-            adv, per_stage = discriminators.generator_loss(fakes, sentence)
-            cell = discriminators.cell_generator_loss(fakes[0], batch.attributes) if cell_head else None
+            adv, per_stage, cell = discriminators.generator_loss(fakes, sentence, batch.attributes if cell_head else None)
         logs = {**d_logs, "loss/g_adv": float(adv.detach())}
         g_loss = adv
         if cell is not None:
