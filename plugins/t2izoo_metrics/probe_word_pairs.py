@@ -31,13 +31,18 @@ Example:
     shape words: 0.715 of 390 images right (...)
       DAMSM shape pairs: 0.915 of the fakes closer to their own caption (real images: 0.952; chance 0.5)
       coarse pair difference (8 x 8): fakes 0.617, real pairs 0.004
+    $ python -m t2izoo_metrics.probe_word_pairs runs/a/final --figure pairs.png --figure-with shapes-attngan
+
+``--figure PNG`` also draws the first pairs (`t2izoo_metrics.pair_figure`): the real pairs, then
+the model's fakes and those of each ``--figure-with`` model, framed green where the classifier
+reads the caption's own words and red where it reads the partner's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +51,7 @@ import torch
 from t2izoo.data import SHAPES_VOCAB
 from t2izoo.nn import coarse_pair_difference, pair_accuracy
 
-__all__ = ["FIELDS", "field_presence", "word_pair_hits", "probe_word_pairs"]
+__all__ = ["FIELDS", "field_presence", "pair_batches", "scene_words", "word_pair_hits", "probe_word_pairs"]
 
 V = SHAPES_VOCAB
 #: field -> (its words in presence-column order, the first column in the attribute embedding)
@@ -93,7 +98,28 @@ def word_pair_hits(presence: torch.Tensor, words: Sequence[set[int]]) -> torch.T
     return hits
 
 
-def _words_of(attributes: dict[str, Any], field: str) -> set[int]:
+def pair_batches(
+    pipe: Any, data: Any, n: int, batch_size: int, seed: int, device: torch.device | str = "cpu",
+) -> Iterator[tuple[list[Any], list[Any], torch.Tensor, torch.Tensor]]:
+    """The first ``n`` minimal pairs of ``data``, generated as the probe does, a batch at a time.
+
+    Yields ``(first, second, fake, real)``: the pairs' two `Sample` lists and ``[2P, C, 64, 64]``
+    fake and real images with the pairs interleaved (rows ``2k``, ``2k + 1``). Batch ``b`` of both
+    halves is generated with seed ``seed + b``, so the two captions of a pair get the same noise,
+    and any caller that asks for the same ``n``, ``batch_size`` and ``seed`` sees the same images.
+    """
+    for b, start in enumerate(range(0, n, batch_size)):
+        pairs = range(start, min(start + batch_size, n))
+        first = [data[2 * k] for k in pairs]
+        second = [data[2 * k + 1] for k in pairs]
+        images = [pipe([s.captions[0] for s in half], seed=seed + b).tensors.float() for half in (first, second)]
+        fake = torch.stack(images, 1).flatten(0, 1).to(device)
+        real = torch.stack([torch.stack([a.images[64], c.images[64]]) for a, c in zip(first, second)])
+        yield first, second, fake, real.flatten(0, 1).to(device)
+
+
+def scene_words(attributes: dict[str, Any], field: str) -> set[int]:
+    """Indices (in `FIELDS` order) of the ``field`` values of a shapes scene's objects."""
     vocab = FIELDS[field][0]
     return {vocab.index(obj[field]) for obj in attributes["objects"]}
 
@@ -167,18 +193,10 @@ def probe_word_pairs(
         fake_presence, real_presence, words = [], [], []
         damsm_codes: dict[str, list[torch.Tensor]] = {"fake": [], "real": [], "sentence": []}
         coarse = {"fake": 0.0, "real": 0.0}  # summed over pairs, divided by n at the end
-        for b, start in enumerate(range(0, n, batch_size)):
-            pairs = range(start, min(start + batch_size, n))
-            first = [data[2 * k] for k in pairs]
-            second = [data[2 * k + 1] for k in pairs]
-            # the same seed for both halves: row i of each gets the same noise
-            images = [pipe([s.captions[0] for s in half], seed=seed + b).tensors.float() for half in (first, second)]
-            fake = torch.stack(images, 1).flatten(0, 1).to(device)          # [2P, C, H, W], pairs interleaved
-            real = torch.stack([torch.stack([a.images[64], c.images[64]]) for a, c in zip(first, second)])
-            real = real.flatten(0, 1).to(device)
+        for first, second, fake, real in pair_batches(pipe, data, n, batch_size, seed, device):
             fake_presence.append(field_presence(embedder.embed_images(fake), field).cpu())
             real_presence.append(field_presence(embedder.embed_images(real), field).cpu())
-            words += [_words_of(s.attributes, field) for pair in zip(first, second) for s in pair]
+            words += [scene_words(s.attributes, field) for pair in zip(first, second) for s in pair]
             for key, images_ in (("fake", fake), ("real", real)):
                 coarse[key] += float(coarse_pair_difference(images_)) * len(first)
             if image_encoder is not None:
@@ -230,13 +248,26 @@ def main(argv: list[str] | None = None) -> int:
                    help="test-scene option (repeatable), e.g. --data-opt max_objects=1")
     p.add_argument("--damsm", default=None, metavar="DIR",
                    help="also score the fakes with this DAMSM image encoder (e.g. RUN/final/damsm_image_encoder)")
+    p.add_argument("--figure", default=None, metavar="PNG",
+                   help="also draw the first pairs, real and generated, framed right/wrong (pair_figure)")
+    p.add_argument("--figure-pairs", type=int, default=8, help="pairs per field in --figure")
+    p.add_argument("--figure-with", action="append", default=[], metavar="MODEL",
+                   help="another preset or model directory to draw below MODEL in --figure (repeatable)")
     args = p.parse_args(argv)
-    path = Path(args.model)
-    pipe = t2izoo.build(args.model, pretrained=path if path.is_dir() else True,
-                        device=args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    result = probe_word_pairs(pipe, n=args.n, fields=[f.strip() for f in args.fields.split(",") if f.strip()],
-                              batch_size=args.batch_size, seed=args.seed, classifier_weights=args.classifier_weights,
-                              data_options=parse_cli_overrides(args.data_opt), damsm=args.damsm)
+    if args.figure_with and not args.figure:
+        p.error("--figure-with adds rows to --figure: give --figure PNG too")
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+    def build(model: str) -> Any:
+        path = Path(model)
+        return t2izoo.build(model, pretrained=path if path.is_dir() else True, device=device)
+
+    pipe = build(args.model)
+    fields = [f.strip() for f in args.fields.split(",") if f.strip()]
+    data_options = parse_cli_overrides(args.data_opt)
+    result = probe_word_pairs(pipe, n=args.n, fields=fields, batch_size=args.batch_size, seed=args.seed,
+                              classifier_weights=args.classifier_weights, data_options=data_options,
+                              damsm=args.damsm)
     result["model"] = args.model
     for field in FIELDS:
         if field in result:
@@ -251,7 +282,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  coarse pair difference (8 x 8): fakes {c['fake']:.3f}, real pairs {c['real']:.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.figure:
+        from .pair_figure import pair_figure
+
+        models = {_label(args.model): pipe, **{_label(m): build(m) for m in args.figure_with}}
+        figure = pair_figure(models, fields=fields, pairs=args.figure_pairs, seed=args.seed,
+                             batch_size=args.batch_size, classifier_weights=args.classifier_weights,
+                             data_options=data_options)
+        Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
+        figure.save(args.figure)
+        print(f"figure: {args.figure}")
     return 0
+
+
+def _label(model: str) -> str:
+    """A short row label: a preset's name, or a run's folder (``runs/a/final`` -> ``a``)."""
+    path = Path(model)
+    if path.name == "final" and path.parent.name:
+        return path.parent.name
+    return path.name or model
 
 
 if __name__ == "__main__":

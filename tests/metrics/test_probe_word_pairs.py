@@ -179,3 +179,59 @@ def test_command_line_damsm_option(tmp_path, capsys, monkeypatch):
 
     damsm = json.loads((tmp_path / "out.json").read_text())["shape"]["damsm"]
     assert set(damsm) == {"fake", "real"} and all(0.0 <= v <= 1.0 for v in damsm.values())
+
+
+def _frame_pixels(figure, colour) -> int:
+    import numpy as np
+
+    return int((np.asarray(figure) == np.array(colour, dtype=np.uint8)).all(-1).sum())
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_pair_figure_frames_each_fake_as_the_probe_scores_it(swap):
+    from t2izoo_metrics.pair_figure import FRAME_COLOURS, pair_figure
+
+    pairs, cell, width = 4, 32, 4
+    frame = cell * cell - (cell - 2 * width) ** 2  # pixels of one image's frame
+    r = pwp.probe_word_pairs(CaptionLookupPipeline("shape", swap=swap), n=pairs, batch_size=5, fields=["shape"],
+                             progress=False)["shape"]
+    model = CaptionLookupPipeline("shape", swap=swap)
+    figure = pair_figure({"m": model}, fields=["shape"], pairs=pairs, batch_size=5, cell=cell)
+    right = round(r["accuracy"] * r["images"])
+    # one frame per generated image, coloured by the probe's own verdict on that image
+    assert _frame_pixels(figure, FRAME_COLOURS[1.0]) == frame * right
+    assert _frame_pixels(figure, FRAME_COLOURS[0.0]) == frame * (r["images"] - right)
+    assert _frame_pixels(figure, FRAME_COLOURS[None]) == frame * 2 * r["undecidable_pairs"]
+    assert (right > r["images"] / 2) != swap  # the oracle is mostly right, its swap mostly wrong
+    assert model.seeds == [0, 0]  # one probe batch, both halves with the probe's seed
+
+
+def test_pair_figure_rows_and_errors():
+    from t2izoo_metrics.pair_figure import pair_figure
+
+    one = pair_figure({"a": CaptionLookupPipeline("shape")}, pairs=2, batch_size=5, cell=32)
+    two = pair_figure({"a": CaptionLookupPipeline("shape"), "b": CaptionLookupPipeline("shape", blind=True)},
+                      pairs=2, batch_size=5, cell=32)
+    both = pair_figure({"a": CaptionLookupPipeline(blind=True)}, fields=["shape", "colour"], pairs=2, batch_size=5,
+                       cell=32)
+    assert one.width == two.width == both.width  # two pairs per row, whatever the rows
+    assert one.height < two.height and one.height < both.height  # a row per model, a section per field
+    with pytest.raises(ValueError, match="at least one model"):
+        pair_figure({})
+    with pytest.raises(ValueError, match="size"):
+        pair_figure({"a": CaptionLookupPipeline()}, fields=["size"])
+    with pytest.raises(ValueError, match="pairs"):
+        pair_figure({"a": CaptionLookupPipeline()}, pairs=0)
+
+
+def test_command_line_figure(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    assert pwp.main(["shapes-attngan", "--n", "2", "--batch-size", "2", "--fields", "shape", "--figure", "f/p.png",
+                     "--figure-pairs", "2"]) == 0
+    assert "figure: f/p.png" in capsys.readouterr().out
+    assert Image.open(tmp_path / "f" / "p.png").width == 4 * (96 + 4) + 4  # 2 pairs of 96 px images
+    with pytest.raises(SystemExit):
+        pwp.main(["shapes-attngan", "--n", "2", "--figure-with", "shapes-attngan"])
+    assert "--figure-with" in capsys.readouterr().err
