@@ -25,10 +25,10 @@ from typing import Any
 import torch
 from PIL import Image, ImageDraw
 
-from t2izoo.data import ShapesDataset, caption_grid, check_data_options
+from t2izoo.data import ShapesDataset, caption_grid
 from t2izoo.pipeline import tensor_to_pil
 
-from .probe_word_pairs import FIELDS, field_presence, pair_batches, scene_words, word_pair_hits
+from .probe_word_pairs import FIELDS, field_presence, pair_batches, prepare_probe, scene_words, word_pair_hits
 
 __all__ = ["pair_figure", "FRAME_COLOURS"]
 
@@ -37,11 +37,11 @@ FRAME_COLOURS = {1.0: (0, 200, 90), 0.0: (235, 0, 70), None: (160, 160, 175)}  #
 _VERDICT = {1.0: "right", 0.0: "wrong", None: "n/a"}
 
 
-def _framed(image: torch.Tensor, hit: float, cell: int, width: int = 4) -> Image.Image:
+def _shown(image: torch.Tensor, cell: int, verdict: float | None | str = "real") -> Image.Image:
+    """``image`` at ``cell`` px, framed in `FRAME_COLOURS` by verdict (real images: no frame)."""
     shown = tensor_to_pil(image[None])[0].convert("RGB").resize((cell, cell), Image.NEAREST)
-    if width > 0:
-        outline = FRAME_COLOURS[None if math.isnan(hit) else hit]
-        ImageDraw.Draw(shown).rectangle([0, 0, cell - 1, cell - 1], outline=outline, width=width)
+    if verdict != "real":
+        ImageDraw.Draw(shown).rectangle([0, 0, cell - 1, cell - 1], outline=FRAME_COLOURS[verdict], width=4)
     return shown
 
 
@@ -53,41 +53,32 @@ def _own_words(words: Sequence[set[int]], i: int, field: str) -> str:
 
 
 @torch.no_grad()
-def _field_rows(
+def _field_grid(
     models: Mapping[str, Any], field: str, pairs: int, seed: int, batch_size: int, embedder: Any,
     options: Mapping[str, Any], cell: int,
 ) -> Image.Image:
     # whole probe batches, so the first `pairs` images are the ones the probe scores
     generated = math.ceil(pairs / batch_size) * batch_size
     data = ShapesDataset("test", size=2 * generated, resolutions=(64,), minimal_pairs=field, **options)
+    shown = 2 * pairs
     items: list[tuple[Image.Image, str]] = []
-    rows: list[list[tuple[Image.Image, str]]] = []
     for label, pipe in models.items():
-        device = getattr(pipe, "device", torch.device("cpu"))
         fakes, reals, words = [], [], []
-        for first, second, fake, real in pair_batches(pipe, data, generated, batch_size, seed, device):
+        batches = pair_batches(pipe, data, generated, batch_size, seed, getattr(pipe, "device", "cpu"))
+        for first, second, fake, real in batches:
             fakes.append(fake)
-            reals.append(real.cpu())
+            reals.append(real)
             words += [scene_words(s.attributes, field) for pair in zip(first, second) for s in pair]
-            if sum(len(f) for f in fakes) >= 2 * pairs:
+            if len(words) >= shown:
                 break
-        fake = torch.cat(fakes)[: 2 * pairs]
-        words = words[: 2 * pairs]
-        hits = word_pair_hits(field_presence(embedder.embed_images(fake), field).cpu(), words)
-        if not rows:  # the real pairs once, above the first model
-            real = torch.cat(reals)[: 2 * pairs]
-            rows.append([(_framed(real[i], float("nan"), cell, width=0), f"real: {_own_words(words, i, field)}")
-                         for i in range(2 * pairs)])
-        rows.append([(_framed(fake[i].cpu(), float(hits[i]), cell), f"{label}: {_VERDICT[_key(hits[i])]}")
-                     for i in range(2 * pairs)])
-    for row in rows:
-        items += row
-    return caption_grid(items, columns=2 * pairs, cell=cell, font_size=11, max_lines=3, padding=4)
-
-
-def _key(hit: torch.Tensor) -> float | None:
-    value = float(hit)
-    return None if math.isnan(value) else value
+        fake, words = torch.cat(fakes)[:shown], words[:shown]
+        hits = word_pair_hits(field_presence(embedder.embed_images(fake), field).cpu(), words).tolist()
+        verdicts = [None if math.isnan(h) else h for h in hits]
+        if not items:  # the real pairs once, above the first model
+            real = torch.cat(reals)[:shown].cpu()
+            items += [(_shown(real[i], cell), f"real: {_own_words(words, i, field)}") for i in range(shown)]
+        items += [(_shown(fake[i].cpu(), cell, v), f"{label}: {_VERDICT[v]}") for i, v in enumerate(verdicts)]
+    return caption_grid(items, columns=shown, cell=cell, font_size=11, max_lines=3, padding=4)
 
 
 def pair_figure(
@@ -115,25 +106,14 @@ def pair_figure(
     Frames: green, the shapes classifier reads the image's own words more than its partner's
     (`FRAME_COLOURS`); red, the partner's; grey, undecidable. Real images are not framed.
     """
-    from t2izoo.evaluation import load_embedder
-
-    from . import shapes_classifier  # noqa: F401 - registers the shapes-attributes embedder
-
     if not models:
         raise ValueError("pair_figure: give at least one model (label -> pipeline)")
-    unknown = [f for f in fields if f not in FIELDS]
-    if unknown or not fields:
-        raise ValueError(f"pair_figure: fields {list(unknown or fields)} are not probed; choose from {sorted(FIELDS)}")
-    if pairs < 1 or batch_size < 1:
-        raise ValueError(f"pair_figure: pairs and batch_size must be positive, got pairs={pairs}, "
-                         f"batch_size={batch_size}")
-    options = dict(data_options or {})
-    check_data_options("shapes", options, reserved=("minimal_pairs",))
     device = getattr(next(iter(models.values())), "device", torch.device("cpu"))
-    embedder = load_embedder("shapes-attributes", weights=classifier_weights, device=device)
+    options, embedder = prepare_probe(fields, {"pairs": pairs, "batch_size": batch_size}, data_options,
+                                      classifier_weights, device)
     sections = []
     for field in fields:
-        grid = _field_rows(models, field, pairs, seed, batch_size, embedder, options, cell)
+        grid = _field_grid(models, field, pairs, seed, batch_size, embedder, options, cell)
         title = (f"{field} minimal pairs, same noise within a pair. Frame: green = the classifier reads the "
                  f"caption's own {field}, red = the partner's, grey = undecidable")
         header = Image.new("RGB", (grid.width, 22), "white")

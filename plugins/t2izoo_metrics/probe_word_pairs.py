@@ -51,7 +51,7 @@ import torch
 from t2izoo.data import SHAPES_VOCAB
 from t2izoo.nn import coarse_pair_difference, pair_accuracy
 
-__all__ = ["FIELDS", "field_presence", "pair_batches", "scene_words", "word_pair_hits", "probe_word_pairs"]
+__all__ = ["FIELDS", "field_presence", "pair_batches", "prepare_probe", "scene_words", "word_pair_hits", "probe_word_pairs"]
 
 V = SHAPES_VOCAB
 #: field -> (its words in presence-column order, the first column in the attribute embedding)
@@ -124,6 +124,31 @@ def scene_words(attributes: dict[str, Any], field: str) -> set[int]:
     return {vocab.index(obj[field]) for obj in attributes["objects"]}
 
 
+def prepare_probe(
+    fields: Sequence[str], counts: Mapping[str, int], data_options: Mapping[str, Any] | None,
+    classifier_weights: str | None, device: torch.device | str,
+) -> tuple[dict[str, Any], Any]:
+    """Check a probe's arguments and load its reader: ``(test-scene options, shapes classifier)``.
+
+    Raises a ValueError naming the bad field, count (every one in ``counts`` must be positive) or
+    data option. Shared by `probe_word_pairs` and `t2izoo_metrics.pair_figure`.
+    """
+    from t2izoo.data import check_data_options
+    from t2izoo.evaluation import load_embedder
+
+    from . import shapes_classifier  # noqa: F401 - registers the shapes-attributes embedder
+
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown or not fields:
+        raise ValueError(f"fields {list(unknown or fields)} are not probed; choose from {sorted(FIELDS)}")
+    if any(v < 1 for v in counts.values()):
+        raise ValueError(f"{' and '.join(counts)} must be positive, got "
+                         + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    options = dict(data_options or {})
+    check_data_options("shapes", options, reserved=("minimal_pairs",))
+    return options, load_embedder("shapes-attributes", weights=classifier_weights, device=device)
+
+
 def _summary(hits: torch.Tensor) -> dict[str, float]:
     pairs = hits.view(-1, 2)
     pairs = pairs[~pairs.isnan().any(1)]
@@ -169,20 +194,11 @@ def probe_word_pairs(
     """
     from tqdm.auto import tqdm
 
-    from t2izoo.data import ShapesDataset, check_data_options
-    from t2izoo.evaluation import load_embedder
+    from t2izoo.data import ShapesDataset
 
-    from . import shapes_classifier  # noqa: F401 - registers the shapes-attributes embedder
-
-    unknown = [f for f in fields if f not in FIELDS]
-    if unknown:
-        raise ValueError(f"fields {unknown} are not probed; choose from {sorted(FIELDS)}")
-    if n < 1 or batch_size < 1:
-        raise ValueError(f"n and batch_size must be positive, got n={n}, batch_size={batch_size}")
-    options = dict(data_options or {})
-    check_data_options("shapes", options, reserved=("minimal_pairs",))
     device = getattr(pipe, "device", torch.device("cpu"))
-    embedder = load_embedder("shapes-attributes", weights=classifier_weights, device=device)
+    options, embedder = prepare_probe(fields, {"n": n, "batch_size": batch_size}, data_options, classifier_weights,
+                                      device)
     result: dict[str, Any] = {"pairs": n, "seed": seed, "data_options": options, "protocol": embedder.protocol()}
     image_encoder = _load_damsm(damsm, device) if damsm is not None else None
     if image_encoder is not None and getattr(pipe, "encoder", None) is None:
