@@ -51,7 +51,7 @@ from .losses import (
     kl_loss,
 )
 
-__all__ = ["AttnGANDiscriminators", "AttnGANRecipe", "DAMSMRecipe", "load_encoder_weights"]
+__all__ = ["AttnGANDiscriminators", "AttnGANRecipe", "DAMSMRecipe", "load_discriminator_weights", "load_encoder_weights"]
 
 
 def load_encoder_weights(encoder: nn.Module, directory: str | Path) -> None:
@@ -65,6 +65,34 @@ def load_encoder_weights(encoder: nn.Module, directory: str | Path) -> None:
         raise FileNotFoundError(f"pretrained_encoder: {weights} is missing (give a model directory from save_pretrained)")
     encoder.load_assets(sub)
     encoder.load_state_dict(load_file(str(weights)), strict=True)
+
+
+def load_discriminator_weights(discriminators: nn.Module, source: str | Path) -> list[str]:
+    """Load a training checkpoint's discriminators into ``discriminators``; returns the names of
+    the tensors the checkpoint lacks, which stay fresh.
+
+    ``source`` is a checkpoint directory (``RUN/checkpoints/step-N``) or its
+    ``modules/discriminators.pt``. Made for growing a model by a stage: a 64 px run's
+    discriminator is the 64/128 px model's first one, the 128 px one is new. A tensor the
+    checkpoint holds that ``discriminators`` lacks, or of another shape, is an error.
+    """
+    source = Path(source)
+    path = source / "modules" / "discriminators.pt" if source.is_dir() else source
+    if not path.is_file():
+        raise FileNotFoundError(f"discriminators_from: {path} is missing (give a checkpoint directory "
+                                "RUN/checkpoints/step-N or its modules/discriminators.pt)")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    own = discriminators.state_dict()
+    extra = sorted(k for k in state if k not in own)
+    if extra:
+        raise ValueError(f"discriminators_from: {path} holds {len(extra)} tensors these discriminators lack, "
+                         f"e.g. {extra[:3]} (another ndf, cell head or stage count?)")
+    wrong = [f"{k} {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in state.items() if v.shape != own[k].shape]
+    if wrong:
+        raise ValueError(f"discriminators_from: {path} has other shapes than these discriminators: {wrong[:3]} "
+                         "(another ndf?)")
+    discriminators.load_state_dict(state, strict=False)
+    return sorted(k for k in own if k not in state)
 
 
 _GENERIC_OPTIONS = {"lr", "max_grad_norm", "betas"}
@@ -161,6 +189,11 @@ class AttnGANRecipe(Recipe):
         d_warmup: the first N steps update only the discriminators (the generator and its
             average stay as they are): for continuing a published generator with ``--from``,
             whose discriminators a pipeline does not ship (0).
+        discriminators_from: a training checkpoint (``RUN/checkpoints/step-N``) whose
+            discriminators are loaded at the start (not in the original). With ``t2izoo train
+            --from RUN/final --from-partial`` it grows a trained model by a stage: a 64 px run's
+            generator and discriminator carry over, the 128 px stage and its discriminator start
+            fresh (a fresh discriminator against a trained generator costs image quality).
         pair_noise: give items ``2k`` and ``2k+1`` of a batch the same noise and CA noise
             (False). With ``--data-opt minimal_pairs=...`` the two fakes of a pair then differ
             only through their captions, as in ``probe_word_pairs``, so the DAMSM term and the
@@ -195,7 +228,7 @@ class AttnGANRecipe(Recipe):
             "lr_g", "lr_d", "ndf", "lam", "gamma1", "gamma2", "gamma3", "kl_weight", "image_encoder",
             "pretrained_encoder", "ema", "use_class_ids", "encoder_on_resume", "mismatch", "d_warmup",
             "pair_noise", "refresh_image_encoder", "refresh_lr", "refresh_fake", "pair_consistency", "pair_grid",
-            "cell_attribute", "cell_weight", "cell_grid",
+            "cell_attribute", "cell_weight", "cell_grid", "discriminators_from",
         })
         lr = float(options.get("lr", 2e-4))
         betas = tuple(float(b) for b in options.get("betas", (0.5, 0.999)))
@@ -233,6 +266,11 @@ class AttnGANRecipe(Recipe):
         self.discriminators = AttnGANDiscriminators(
             cfg.branch_num, ndf, cfg.sentence_dim, cfg.image_channels, str(options.get("mismatch", "next")), cell_head,
         )
+        if options.get("discriminators_from"):  # a --resume restores the checkpoint's own over these
+            fresh = load_discriminator_weights(self.discriminators, options["discriminators_from"])
+            parts = sorted({".".join(k.split(".")[:2]) for k in fresh})
+            print(f"discriminators_from {options['discriminators_from']}: loaded"
+                  + (f"; {len(fresh)} tensors fresh ({', '.join(parts)})" if fresh else ""))
         self.image_encoder: DAMSMImageEncoder | None = None
         self.refresh = bool(options.get("refresh_image_encoder", False))
         self.refresh_fake = float(options.get("refresh_fake", 1.0))

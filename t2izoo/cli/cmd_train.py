@@ -53,6 +53,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
                    help="start from the weights of a model directory (e.g. a trained stage 1): every "
                    "component found in DIR is loaded (strict keys), the others stay fresh")
+    p.add_argument("--from-partial", action="store_true",
+                   help="with --from: DIR's components may lack some of this pipeline's parameters (a model "
+                   "grown by a stage, e.g. a 64 px AttnGAN trained on as 64/128 px); those stay fresh and are "
+                   "listed. Parameters DIR holds that this pipeline lacks, or of another shape, still fail")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="recipe option (repeatable), e.g. -O ndf=16 -O mismatch_weight=0.5")
     p.add_argument("--num-workers", type=int, default=0, help="data loader worker processes")
@@ -89,8 +93,13 @@ def _stage_resolutions(pipe) -> list[int] | None:
     return sorted({int(img.shape[-1]) for img in out.images})
 
 
-def _load_from(pipe, directory) -> list[str]:
-    """Load every component of ``pipe`` whose weights ``directory`` holds (strict keys per component)."""
+def _load_from(pipe, directory, *, partial: bool = False) -> list[str]:
+    """Load every component of ``pipe`` whose weights ``directory`` holds (strict keys per component).
+
+    With ``partial``, a component's parameters that ``directory`` lacks stay as built (a grown
+    model's new stage); each such component is named with its count of fresh tensors and their
+    top-level modules. Extra or mis-shaped tensors fail either way.
+    """
     from safetensors.torch import load_file
 
     from t2izoo._persist import load_weights
@@ -101,9 +110,25 @@ def _load_from(pipe, directory) -> list[str]:
     loaded = []
     for slot, module in pipe.components().items():
         weights = directory / slot / WEIGHTS_NAME
-        if weights.is_file():
-            module.load_assets(directory / slot)
-            load_weights(module, load_file(str(weights), device=str(pipe.device)), strict=True)
+        if not weights.is_file():
+            continue
+        module.load_assets(directory / slot)
+        state = load_file(str(weights), device=str(pipe.device))
+        try:
+            result = load_weights(module, state, strict=not partial)
+        except RuntimeError as err:  # torch names the mismatched keys and shapes
+            hint = ("; if this pipeline grows DIR's model by a stage, add --from-partial"
+                    if not partial and "Missing key" in str(err) else "")
+            raise SystemExit(f"--from {directory}: {slot}/{WEIGHTS_NAME} does not fit this pipeline's {slot}{hint}: "
+                             f"{err}") from None
+        if partial and result.unexpected_keys:
+            raise SystemExit(f"--from {directory}: {slot}/{WEIGHTS_NAME} holds {len(result.unexpected_keys)} "
+                             f"tensors this pipeline's {slot} lacks, e.g. {result.unexpected_keys[:3]}")
+        fresh = list(result.missing_keys) if partial else []
+        if fresh:
+            tops = sorted({k.split(".")[0] for k in fresh})
+            loaded.append(f"{slot} ({len(fresh)} tensors fresh: {', '.join(tops)})")
+        else:
             loaded.append(slot)
     if not loaded:
         raise SystemExit(f"--from {directory}: it holds no <slot>/{WEIGHTS_NAME} for this pipeline's components")
@@ -165,8 +190,10 @@ def run(args: argparse.Namespace) -> int:
 
     torch.manual_seed(args.seed)  # the same initial weights in every process and every run
     pipe = build(config)
+    if args.from_partial and args.from_dir is None:
+        raise SystemExit("--from-partial needs --from DIR")
     if args.from_dir is not None:
-        loaded = _load_from(pipe, Path(args.from_dir))
+        loaded = _load_from(pipe, Path(args.from_dir), partial=args.from_partial)
         print(f"--from {args.from_dir}: loaded {', '.join(loaded)}")
     recipe = make_recipe(pipe, args.recipe, **options)
     resolutions = recipe.data_resolutions() or _stage_resolutions(pipe)

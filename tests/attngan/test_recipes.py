@@ -418,3 +418,54 @@ def test_pair_consistency_adds_a_logged_term_and_needs_pair_noise(shapes):
     assert with_term["loss/pair"] > 0 and with_term["loss/pair_real"] >= 0
     # same start, same draws: the total differs from the plain step by exactly the weighted term
     assert with_term["loss/g"] - losses[0.0]["loss/g"] == pytest.approx(1000.0 * with_term["loss/pair"], rel=1e-3)
+
+
+def test_from_partial_grows_a_64px_model_into_64_128px(tmp_path):
+    """`t2izoo train --from DIR --from-partial`: the trained first stage is loaded, the new stage
+    stays as built; without --from-partial, or the other way round (a larger model into a
+    smaller one), it fails naming the component."""
+    from t2izoo.cli.cmd_train import _load_from
+
+    torch.manual_seed(1)
+    small = t2izoo.build("shapes-attngan", {**TINY, "generator.branch_num": 1})
+    small.save_pretrained(tmp_path / "small")
+    grown = make_pipe()
+    built = {k: v.clone() for k, v in grown.generator.state_dict().items()}
+    loaded = _load_from(grown, tmp_path / "small", partial=True)
+    fresh = [k for k in built if k not in small.generator.state_dict()]
+    assert fresh and all(k.startswith(("h_net2.", "img_net2.")) for k in fresh)
+    counted = [k for k in fresh if not k.endswith("num_batches_tracked")]  # batch norm fills those itself
+    assert loaded == ["encoder", f"generator ({len(counted)} tensors fresh: h_net2, img_net2)"]
+    for key, value in grown.generator.state_dict().items():
+        expected = built[key] if key in fresh else small.generator.state_dict()[key]
+        assert torch.equal(value, expected), key
+    assert not torch.equal(grown.generator.state_dict()["ca_net.fc.weight"], built["ca_net.fc.weight"])
+
+    with pytest.raises(SystemExit, match="(?s)generator/model.safetensors does not fit .*add --from-partial.*Missing key.*h_net2"):
+        _load_from(make_pipe(), tmp_path / "small")
+    make_pipe().save_pretrained(tmp_path / "large")
+    with pytest.raises(SystemExit, match="generator/model.safetensors holds 20 tensors this pipeline's generator lacks"):
+        _load_from(t2izoo.build("shapes-attngan", {**TINY, "generator.branch_num": 1}), tmp_path / "large",
+                   partial=True)
+    with pytest.raises(SystemExit, match="--from-partial needs --from"):
+        t2izoo.cli.main(["train", "shapes-attngan", "--steps", "1", "--out", str(tmp_path / "r"), "--from-partial"])
+
+
+def test_discriminators_from_carries_a_64px_checkpoints_discriminator_into_64_128px(tmp_path, capsys):
+    from t2izoo.training import make_recipe
+
+    torch.manual_seed(2)
+    small = make_recipe(t2izoo.build("shapes-attngan", {**TINY, "generator.branch_num": 1}), ndf=4)
+    (tmp_path / "step-1" / "modules").mkdir(parents=True)
+    torch.save(small.discriminators.state_dict(), tmp_path / "step-1" / "modules" / "discriminators.pt")
+    recipe = make_recipe(make_pipe(), ndf=4, discriminators_from=str(tmp_path / "step-1"))
+    assert "tensors fresh (netsD.1)" in capsys.readouterr().out
+    for key, value in small.discriminators.state_dict().items():
+        assert torch.equal(recipe.discriminators.state_dict()[key], value), key
+    built = make_recipe(make_pipe(), ndf=4).discriminators.state_dict()  # same seed order: netsD.1 as built
+    assert all(torch.equal(built[k], v) for k, v in recipe.discriminators.state_dict().items() if k.startswith("netsD.1."))
+
+    with pytest.raises(ValueError, match="other shapes .*another ndf"):
+        make_recipe(make_pipe(), ndf=8, discriminators_from=str(tmp_path / "step-1"))
+    with pytest.raises(FileNotFoundError, match="discriminators_from: .*nowhere is missing"):
+        make_recipe(make_pipe(), ndf=4, discriminators_from=str(tmp_path / "nowhere"))
