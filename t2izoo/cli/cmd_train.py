@@ -177,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
     trainer = _component_trainer(args.name)
     if trainer is not None:
         return _run_component_trainer(trainer, args)
+    if args.from_partial and args.from_dir is None:
+        raise SystemExit("--from-partial needs --from DIR")
     overrides = parse_cli_overrides(args.overrides)
     source = args.name
     if args.resume and (out / "config.json").is_file():
@@ -190,8 +192,6 @@ def run(args: argparse.Namespace) -> int:
 
     torch.manual_seed(args.seed)  # the same initial weights in every process and every run
     pipe = build(config)
-    if args.from_partial and args.from_dir is None:
-        raise SystemExit("--from-partial needs --from DIR")
     if args.from_dir is not None:
         loaded = _load_from(pipe, Path(args.from_dir), partial=args.from_partial)
         print(f"--from {args.from_dir}: loaded {', '.join(loaded)}")
