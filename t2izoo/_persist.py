@@ -82,15 +82,21 @@ def save_component(module: Component, directory: str | Path) -> Path:
     return directory
 
 
+def with_external_weights(module: Component, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` plus the module's own tensors under `Component.external_weights` that it lacks
+    (the built module already holds them, e.g. a frozen CLIP trunk)."""
+    external = tuple(module.external_weights()) if hasattr(module, "external_weights") else ()
+    if not external:
+        return state
+    own = {k: v for k, v in module.state_dict().items() if k.startswith(external) and k not in state}
+    return {**own, **state}
+
+
 def load_weights(module: Component, state: dict[str, torch.Tensor], *, strict: bool = True) -> Any:
     """``module.load_state_dict(state, strict)``, where keys under `Component.external_weights`
     may be absent (the built module already holds them); any other missing key still fails.
     """
-    external = tuple(module.external_weights()) if hasattr(module, "external_weights") else ()
-    if external:
-        own = {k: v for k, v in module.state_dict().items() if k.startswith(external) and k not in state}
-        state = {**own, **state}
-    return module.load_state_dict(state, strict=strict)
+    return module.load_state_dict(with_external_weights(module, state), strict=strict)
 
 
 def fill_component(module: Component, directory: Path, *, device: Any = None, allow_pickle: bool = False) -> None:

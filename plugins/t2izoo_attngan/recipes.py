@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from t2izoo.nn import DAMSMImageEncoder, coarse_pair_difference, sentence_loss, words_loss_batched
-from t2izoo.training import Recipe, frozen
+from t2izoo.training import GrowError, Recipe, frozen, load_grown_state
 
 from .attribute_head import AttributeHead
 from .cell_head import CellAttributeHead
@@ -82,17 +82,11 @@ def load_discriminator_weights(discriminators: nn.Module, source: str | Path) ->
         raise FileNotFoundError(f"discriminators_from: {path} is missing (give a checkpoint directory "
                                 "RUN/checkpoints/step-N or its modules/discriminators.pt)")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    own = discriminators.state_dict()
-    extra = sorted(k for k in state if k not in own)
-    if extra:
-        raise ValueError(f"discriminators_from: {path} holds {len(extra)} tensors these discriminators lack, "
-                         f"e.g. {extra[:3]} (another ndf, cell head or stage count?)")
-    wrong = [f"{k} {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in state.items() if v.shape != own[k].shape]
-    if wrong:
-        raise ValueError(f"discriminators_from: {path} has other shapes than these discriminators: {wrong[:3]} "
-                         "(another ndf?)")
-    discriminators.load_state_dict(state, strict=False)
-    return sorted(k for k in own if k not in state)
+    try:
+        return load_grown_state(discriminators, state, source=f"discriminators_from: {path}",
+                                target="these discriminators")
+    except GrowError as err:
+        raise ValueError(f"{err} (another ndf, cell head or stage count?)") from None
 
 
 _GENERIC_OPTIONS = {"lr", "max_grad_norm", "betas"}

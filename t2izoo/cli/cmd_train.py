@@ -102,8 +102,9 @@ def _load_from(pipe, directory, *, partial: bool = False) -> list[str]:
     """
     from safetensors.torch import load_file
 
-    from t2izoo._persist import load_weights
+    from t2izoo._persist import load_weights, with_external_weights
     from t2izoo.pipeline import WEIGHTS_NAME
+    from t2izoo.training import GrowError, load_grown_state
 
     if not directory.is_dir():
         raise SystemExit(f"--from {directory}: no such directory (give a model directory, e.g. RUN/final)")
@@ -114,22 +115,25 @@ def _load_from(pipe, directory, *, partial: bool = False) -> list[str]:
             continue
         module.load_assets(directory / slot)
         state = load_file(str(weights), device=str(pipe.device))
-        try:
-            result = load_weights(module, state, strict=not partial)
-        except RuntimeError as err:  # torch names the mismatched keys and shapes
-            hint = ("; if this pipeline grows DIR's model by a stage, add --from-partial"
-                    if not partial and "Missing key" in str(err) else "")
-            raise SystemExit(f"--from {directory}: {slot}/{WEIGHTS_NAME} does not fit this pipeline's {slot}{hint}: "
-                             f"{err}") from None
-        if partial and result.unexpected_keys:
-            raise SystemExit(f"--from {directory}: {slot}/{WEIGHTS_NAME} holds {len(result.unexpected_keys)} "
-                             f"tensors this pipeline's {slot} lacks, e.g. {result.unexpected_keys[:3]}")
-        fresh = list(result.missing_keys) if partial else []
-        if fresh:
-            tops = sorted({k.split(".")[0] for k in fresh})
-            loaded.append(f"{slot} ({len(fresh)} tensors fresh: {', '.join(tops)})")
+        if partial:
+            try:
+                fresh = load_grown_state(module, with_external_weights(module, state), target=f"this pipeline's {slot}",
+                                         source=f"--from {directory}: {slot}/{WEIGHTS_NAME}")
+            except GrowError as err:
+                raise SystemExit(str(err)) from None
+            if fresh:
+                tops = sorted({k.split(".")[0] for k in fresh})
+                loaded.append(f"{slot} ({len(fresh)} tensors fresh: {', '.join(tops)})")
+                continue
         else:
-            loaded.append(slot)
+            try:
+                load_weights(module, state, strict=True)
+            except RuntimeError as err:  # torch names the mismatched keys and shapes
+                hint = ("; if this pipeline grows DIR's model by a stage, add --from-partial"
+                        if "Missing key" in str(err) else "")
+                raise SystemExit(f"--from {directory}: {slot}/{WEIGHTS_NAME} does not fit this pipeline's "
+                                 f"{slot}{hint}: {err}") from None
+        loaded.append(slot)
     if not loaded:
         raise SystemExit(f"--from {directory}: it holds no <slot>/{WEIGHTS_NAME} for this pipeline's components")
     return loaded

@@ -3,6 +3,7 @@
 * `Recipe` / `SequentialRecipe` (`t2izoo.training.recipe`): the training logic of a pipeline.
 * `register_recipe` / `make_recipe` (`t2izoo.training.registry`): named recipes and lookup.
 * `Trainer` / `TrainConfig` (`t2izoo.training.trainer`): the loop, checkpoints, resume, logging.
+* `load_grown_state` (`t2izoo.training.grow`): a smaller model's weights into one grown by a stage.
 
 Importing this package does not import torch (plugins call `register_recipe` while loading);
 the torch-heavy names load on first use.
@@ -33,6 +34,8 @@ _LAZY = {
     "TrainResult": ".trainer",
     "find_checkpoints": ".checkpoint",
     "latest_checkpoint": ".checkpoint",
+    "GrowError": ".grow",
+    "load_grown_state": ".grow",
     "save_sample_grid": ".visualize",
     "save_attention_maps": ".visualize",
 }
@@ -45,6 +48,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checkpoint import find_checkpoints, latest_checkpoint
+    from .grow import GrowError, load_grown_state
     from .recipe import Recipe, SequentialRecipe, frozen, has_trainable_parameters
     from .trainer import TrainConfig, Trainer, TrainResult
     from .visualize import save_attention_maps, save_sample_grid
