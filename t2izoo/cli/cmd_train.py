@@ -115,16 +115,13 @@ def _load_from(pipe, directory, *, partial: bool = False) -> list[str]:
             continue
         module.load_assets(directory / slot)
         state = load_file(str(weights), device=str(pipe.device))
+        fresh: list[str] = []
         if partial:
             try:
                 fresh = load_grown_state(module, with_external_weights(module, state), target=f"this pipeline's {slot}",
                                          source=f"--from {directory}: {slot}/{WEIGHTS_NAME}")
             except GrowError as err:
                 raise SystemExit(str(err)) from None
-            if fresh:
-                tops = sorted({k.split(".")[0] for k in fresh})
-                loaded.append(f"{slot} ({len(fresh)} tensors fresh: {', '.join(tops)})")
-                continue
         else:
             try:
                 load_weights(module, state, strict=True)
@@ -133,7 +130,8 @@ def _load_from(pipe, directory, *, partial: bool = False) -> list[str]:
                         if "Missing key" in str(err) else "")
                 raise SystemExit(f"--from {directory}: {slot}/{WEIGHTS_NAME} does not fit this pipeline's "
                                  f"{slot}{hint}: {err}") from None
-        loaded.append(slot)
+        tops = sorted({k.split(".")[0] for k in fresh})
+        loaded.append(f"{slot} ({len(fresh)} tensors fresh: {', '.join(tops)})" if fresh else slot)
     if not loaded:
         raise SystemExit(f"--from {directory}: it holds no <slot>/{WEIGHTS_NAME} for this pipeline's components")
     return loaded

@@ -40,4 +40,4 @@ def load_grown_state(
     wrong = [f"{k} {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in state.items() if v.shape != own[k].shape]
     if wrong:
         raise GrowError(f"{source} has tensors of other shapes than {target}: {wrong[:3]}")
-    return sorted(module.load_state_dict(dict(state), strict=False).missing_keys)
+    return sorted(module.load_state_dict(state, strict=False).missing_keys)

@@ -14,7 +14,7 @@ def _small() -> nn.Module:
 
 
 def _grown() -> nn.Module:
-    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2), nn.BatchNorm1d(2))
 
 
 def test_shared_tensors_load_and_the_new_stage_stays_as_built():
@@ -24,14 +24,15 @@ def test_shared_tensors_load_and_the_new_stage_stays_as_built():
         small[1].running_mean.fill_(0.5)
     built = {k: v.clone() for k, v in grown.state_dict().items()}
     fresh = load_grown_state(grown, small.state_dict(), source="small.pt")
-    assert fresh == ["2.bias", "2.weight"]  # num_batches_tracked is in the small state: not fresh
+    # the new batch norm's num_batches_tracked fills itself: not listed as fresh
+    assert fresh == ["2.bias", "2.weight", "3.bias", "3.running_mean", "3.running_var", "3.weight"]
     for key, value in grown.state_dict().items():
-        assert torch.equal(value, built[key] if key.startswith("2.") else small.state_dict()[key]), key
+        assert torch.equal(value, built[key] if key.startswith(("2.", "3.")) else small.state_dict()[key]), key
 
 
 def test_extra_or_mis_shaped_tensors_fail_before_anything_is_loaded():
     grown = _grown()
-    with pytest.raises(GrowError, match=r"big\.pt holds 2 tensors this Sequential lacks, e\.g\. \['2\.bias', '2\.weight'\]"):
+    with pytest.raises(GrowError, match=r"big\.pt holds 7 tensors this Sequential lacks, e\.g\. \['2\.bias', '2\.weight', '3\.bias'\]"):
         load_grown_state(_small(), grown.state_dict(), source="big.pt")
     wide = nn.Sequential(nn.Linear(3, 5))
     target = _grown()
